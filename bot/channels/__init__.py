@@ -1,0 +1,1 @@
+"""Channel adapters: protocol in, protocol out; the core knows no messenger."""

@@ -1,0 +1,150 @@
+"""The `safemig` command line (see docs/CONTRACTS.md)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.logs import setup_logging
+from bot.settings import LANGUAGES, Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help(sys.stderr)
+        return 2
+    settings = load_settings()
+    setup_logging(settings.log_level)
+    result: int = args.func(args, settings)
+    return result
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every command and its options."""
+    parser = argparse.ArgumentParser(prog="safemig", description=__doc__)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the web chat, webhooks, console, health, metrics")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=_serve)
+
+    chat = sub.add_parser("chat", help="talk to the bot in the terminal")
+    chat.add_argument("--lang", choices=LANGUAGES, help="start in this language")
+    chat.set_defaults(func=_chat)
+
+    poll = sub.add_parser("telegram-poll", help="Telegram by long polling")
+    poll.set_defaults(func=_not_yet("the Telegram channel"))
+
+    db = sub.add_parser("db", help="database tasks").add_subparsers(metavar="TASK")
+    upgrade = db.add_parser("upgrade", help="apply database migrations")
+    upgrade.set_defaults(func=_db_upgrade)
+
+    content = sub.add_parser("content", help="content tasks").add_subparsers(metavar="TASK")
+    check = content.add_parser("check", help="validate content and translations")
+    check.set_defaults(func=_content_check)
+
+    operator = sub.add_parser("operator", help="console accounts").add_subparsers(metavar="TASK")
+    add = operator.add_parser("add", help="create a console account")
+    add.add_argument("name")
+    add.add_argument("--role", choices=("operator", "supervisor"), default="operator")
+    add.add_argument("--password-stdin", action="store_true")
+    add.set_defaults(func=_not_yet("the operator console"))
+
+    _register_optional(sub)
+    return parser
+
+
+def _register_optional(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Commands whose packages register themselves (NLU, offer check)."""
+    try:
+        from nlu.cli import register as register_nlu
+    except ImportError:
+        sub.add_parser("nlu", help="NLU tasks").set_defaults(func=_not_yet("the NLU"))
+    else:
+        register_nlu(sub)
+    try:
+        from bot.offers.cli import register as register_offers
+    except ImportError:
+        sub.add_parser("offer", help="job-offer check").set_defaults(
+            func=_not_yet("the offer check"))
+    else:
+        register_offers(sub)
+
+
+def _not_yet(feature: str) -> object:
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        print(f"safemig: {feature} is not available yet.", file=sys.stderr)
+        return 1
+
+    return run
+
+
+def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    asyncio.run(_upgrade(settings))
+    print("database is up to date", file=sys.stderr)
+    return 0
+
+
+async def _upgrade(settings: Settings) -> None:
+    from bot.storage import Database
+
+    db = Database(settings.database)
+    try:
+        await db.upgrade()
+    finally:
+        await db.dispose()
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from bot.service import Service
+    from bot.web import create_app
+
+    asyncio.run(_upgrade(settings))
+    app = create_app(Service.build(settings, {}))
+    log.info("serving", extra={"host": args.host, "port": args.port})
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, ws_max_size=1_048_576,
+                proxy_headers=True, server_header=False)
+    return 0
+
+
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.channels.terminal import run_chat
+    from bot.service import Service
+
+    async def run() -> int:
+        await _upgrade(settings)
+        service = Service.build(settings, {})
+        try:
+            return await run_chat(service, sys.stdin, sys.stdout, args.lang)
+        finally:
+            await service.db.dispose()
+
+    return asyncio.run(run())
+
+
+def _content_check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.content.check import check_all
+
+    problems = check_all(settings.content_dir, settings.locales_dir)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"content check: {len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    print("content check: ok", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

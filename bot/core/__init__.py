@@ -1,0 +1,1 @@
+"""The channel-neutral core: messages, conversation state and the dialogue."""

@@ -1,0 +1,181 @@
+"""The dialogue engine: one incoming message, one database transaction.
+
+State change, transcript and replies (into the outbox) are committed
+together, so a crash loses nothing and a platform retry is answered once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from bot import metrics
+from bot.content import Content
+from bot.core.messages import Incoming, Kind, Outgoing
+from bot.core.turn import MAX_TEXT, State, Turn
+from bot.crypto import Keyring
+from bot.i18n import Catalogs
+from bot.storage import Conversation, Database, Message, OutboxItem, ProcessedUpdate
+from bot.storage.models import utcnow
+
+if TYPE_CHECKING:
+    from nlu import NLU, Parse
+
+log = logging.getLogger(__name__)
+
+# Failures worth another try: a dropped connection, a busy database, or two first
+# messages of a new user racing to create the conversation.
+TRANSIENT = (OperationalError, IntegrityError, DBAPIError, OSError, TimeoutError)
+
+
+class ServiceUnavailable(Exception):
+    """The database did not answer; nothing was stored and the caller should say so."""
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What a turn produced; ``duplicate`` when the delivery was seen before."""
+
+    replies: tuple[Outgoing, ...]
+    conversation_id: int | None
+    duplicate: bool = False
+
+
+class Dialogue:
+    """Runs turns against the database and wakes the outbox afterwards."""
+
+    def __init__(
+        self,
+        db: Database,
+        keyring: Keyring,
+        content: Content,
+        catalogs: Catalogs,
+        nlu: NLU | None = None,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.keyring = keyring
+        self.content = content
+        self.catalogs = catalogs
+        self.nlu = nlu
+        self.on_commit = on_commit
+
+    async def handle(self, incoming: Incoming) -> Result:
+        """Handle one incoming message; raises ServiceUnavailable when storage is down."""
+        metrics.MESSAGES_IN.labels(incoming.channel, incoming.kind.value).inc()
+        parse = await self._parse(incoming)
+        try:
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception_type(TRANSIENT),
+                stop=stop_after_attempt(3),
+                wait=wait_exponential(multiplier=0.2, max=2),
+                reraise=True,
+            ):
+                with attempt:
+                    result = await self._turn(incoming, parse)
+        except TRANSIENT as exc:
+            metrics.DB_UNAVAILABLE.inc()
+            log.error("turn_failed", extra={"channel": incoming.channel,
+                                            "error": type(exc).__name__})
+            raise ServiceUnavailable from exc
+        if result.duplicate:
+            metrics.DUPLICATES.labels(incoming.channel).inc()
+        elif self.on_commit is not None:
+            self.on_commit()
+        return result
+
+    async def _parse(self, incoming: Incoming) -> Parse | None:
+        if self.nlu is None or incoming.kind is not Kind.TEXT or not incoming.text.strip():
+            return None
+        if incoming.text.lstrip().startswith("/"):
+            return None
+        hint = await self._language_of(incoming)
+        try:
+            parse = await self.nlu.parse(incoming.text[:MAX_TEXT], lang_hint=hint)
+        except Exception:  # the NLU must never take the conversation down
+            log.exception("nlu_failed")
+            return None
+        metrics.INTENTS.labels(parse.intent).inc()
+        return parse
+
+    async def _language_of(self, incoming: Incoming) -> str | None:
+        try:
+            async with self.db.sessions() as session:
+                return await session.scalar(
+                    select(Conversation.language).where(
+                        Conversation.channel == incoming.channel,
+                        Conversation.user_key == incoming.user_key,
+                    )
+                )
+        except TRANSIENT:
+            return None
+
+    async def _turn(self, incoming: Incoming, parse: Parse | None) -> Result:
+        async with self.db.transaction() as session:
+            if incoming.external_id and await self._seen(session, incoming):
+                return Result((), None, duplicate=True)
+            conv = await self._conversation(session, incoming)
+            state = State(conv.language, conv.step, dict(conv.context), conv.campaign)
+            replies = Turn(state, self.content, self.catalogs, parse).run(incoming)
+            if state.erase:
+                await self._erase(session, conv.id)
+            else:
+                session.add(Message(conversation_id=conv.id, sender="user",
+                                    kind=incoming.kind.value, text=incoming.text[:MAX_TEXT],
+                                    meta=_parse_meta(parse)))
+            conv.language, conv.step, conv.context = state.language, state.step, state.context
+            conv.campaign = state.campaign
+            conv.blocked = False
+            conv.updated_at = utcnow()
+            for reply in replies:
+                if not state.erase:
+                    session.add(Message(conversation_id=conv.id, sender="bot", text=reply.text))
+                session.add(OutboxItem(conversation_id=conv.id, channel=incoming.channel,
+                                       payload=reply.to_json()))
+            return Result(tuple(replies), conv.id)
+
+    async def _seen(self, session: AsyncSession, incoming: Incoming) -> bool:
+        key = (incoming.channel, str(incoming.external_id))
+        if await session.get(ProcessedUpdate, key) is not None:
+            return True
+        session.add(ProcessedUpdate(channel=key[0], external_id=key[1]))
+        await session.flush()  # a concurrent twin fails here and is retried, then seen
+        return False
+
+    async def _conversation(self, session: AsyncSession, incoming: Incoming) -> Conversation:
+        query = select(Conversation).where(
+            Conversation.channel == incoming.channel, Conversation.user_key == incoming.user_key
+        )
+        if not self.db.is_sqlite:
+            query = query.with_for_update()
+        conv = await session.scalar(query)
+        address = self.keyring.encrypt(incoming.address)
+        if conv is None:
+            conv = Conversation(channel=incoming.channel, user_key=incoming.user_key,
+                                address_enc=address, step="start", context={})
+            session.add(conv)
+            await session.flush()
+        elif self.keyring.decrypt(conv.address_enc) != incoming.address:
+            conv.address_enc = address
+        return conv
+
+    async def _erase(self, session: AsyncSession, conversation_id: int) -> None:
+        await session.execute(delete(Message).where(Message.conversation_id == conversation_id))
+        await session.execute(
+            delete(OutboxItem).where(OutboxItem.conversation_id == conversation_id)
+        )
+        log.info("conversation_erased", extra={"conversation": conversation_id})
+
+
+def _parse_meta(parse: Parse | None) -> dict[str, object]:
+    if parse is None:
+        return {}
+    return {"intent": parse.intent, "confidence": round(parse.confidence, 3),
+            "language": parse.language, "countries": list(parse.countries())}

@@ -1,0 +1,69 @@
+"""Wires the parts together: one object per process that every channel shares."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bot.content import Content, load_content
+from bot.core.dialogue import Dialogue
+from bot.crypto import Keyring
+from bot.i18n import Catalogs
+from bot.outbox import OutboxWorker, Sender
+from bot.settings import REPO_ROOT, Settings
+from bot.storage import Database
+
+if TYPE_CHECKING:
+    from nlu import NLU
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Service:
+    """The database, content, NLU, dialogue and outbox of one process."""
+
+    settings: Settings
+    db: Database
+    keyring: Keyring
+    content: Content
+    catalogs: Catalogs
+    nlu: NLU | None
+    dialogue: Dialogue
+    outbox: OutboxWorker
+    senders: dict[str, Sender] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, settings: Settings, senders: Mapping[str, Sender], *,
+              with_nlu: bool = True) -> Service:
+        """Build every part; the database must already be migrated."""
+        db = Database(settings.database)
+        keyring = Keyring(settings.secret)
+        content = load_content(settings.content_dir, settings.retention_days)
+        catalogs = Catalogs(settings.locales_dir)
+        nlu = load_nlu(settings) if with_nlu else None
+        outbox = OutboxWorker(db, keyring, senders)
+        dialogue = Dialogue(db, keyring, content, catalogs, nlu, on_commit=outbox.wake)
+        return cls(settings, db, keyring, content, catalogs, nlu, dialogue, outbox, dict(senders))
+
+    def add_sender(self, sender: Sender) -> None:
+        """Register a channel's sender with the outbox."""
+        self.senders[sender.channel] = sender
+        self.outbox.senders[sender.channel] = sender
+
+
+def load_nlu(settings: Settings) -> NLU | None:
+    """The configured NLU backend; None (buttons only) when it cannot be loaded."""
+    try:
+        from nlu import build_nlu
+    except ImportError:
+        log.warning("nlu_unavailable")
+        return None
+    return build_nlu(
+        settings.nlu_backend,
+        data_dir=REPO_ROOT / "nlu" / "data",
+        cache_dir=settings.nlu_cache_dir,
+        rasa_url=settings.rasa_url or None,
+    )

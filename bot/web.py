@@ -1,0 +1,56 @@
+"""The ASGI application: web chat, health, metrics (and later webhooks and the console)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from bot.channels.web import WebSender
+from bot.channels.web import router as web_router
+from bot.service import Service
+
+
+def create_app(service: Service) -> FastAPI:
+    """The whole HTTP surface of one process, around an already built service."""
+    web_sender = WebSender()
+    service.add_sender(web_sender)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        worker = asyncio.create_task(service.outbox.run(stop), name="outbox")
+        try:
+            yield
+        finally:
+            stop.set()
+            await worker
+            await service.db.dispose()
+
+    app = FastAPI(title="safemig", version="0.1.0", lifespan=lifespan, docs_url=None,
+                  redoc_url=None, openapi_url="/api/openapi.json")
+    app.state.service = service
+    app.state.web_sender = web_sender
+    app.include_router(web_router)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/chat")
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> JSONResponse:
+        """Liveness and database reachability."""
+        ok = await service.db.ping()
+        return JSONResponse({"status": "ok" if ok else "degraded",
+                             "database": "ok" if ok else "unreachable"},
+                            status_code=200 if ok else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

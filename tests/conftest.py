@@ -1,0 +1,216 @@
+"""Shared fixtures: both databases, a service with a recording channel, no internet."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.core.messages import Incoming, Kind, Outgoing
+from bot.service import Service
+from bot.settings import REPO_ROOT, Settings
+from bot.storage import Database
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PG_HOST, PG_PORT = "127.0.0.1", 5432
+PG_ADMIN = os.environ.get("SAFEMIG_TEST_PG_ADMIN", f"postgresql://postgres@{PG_HOST}:{PG_PORT}/postgres")
+
+# --- no network but loopback -------------------------------------------------------------
+
+_real_getaddrinfo = socket.getaddrinfo
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _loopback(host: Any) -> bool:
+    if host in (None, "localhost", "", b"localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.decode() if isinstance(host, bytes) else host).is_loopback
+    except ValueError:
+        return False
+
+
+def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    if not _loopback(host):
+        raise AssertionError(f"test tried to reach the network: {host!r}")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+def _guard_connect(real: Any) -> Any:
+    def connect(self: socket.socket, address: Any) -> Any:
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(address[0]):
+            raise AssertionError(f"test tried to reach the network: {address!r}")
+        return real(self, address)
+
+    return connect
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_network() -> Iterator[None]:
+    """Any connection to a non-loopback address fails the test."""
+    socket.getaddrinfo = _guarded_getaddrinfo  # type: ignore[assignment]
+    socket.socket.connect = _guard_connect(_real_connect)  # type: ignore[method-assign]
+    socket.socket.connect_ex = _guard_connect(_real_connect_ex)  # type: ignore[method-assign]
+    for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        os.environ.pop(proxy, None)
+    yield
+    socket.getaddrinfo = _real_getaddrinfo
+    socket.socket.connect = _real_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign]
+
+
+# --- databases ---------------------------------------------------------------------------
+
+
+def postgres_available() -> bool:
+    """Whether the PostgreSQL server of this machine answers."""
+    try:
+        with socket.create_connection((PG_HOST, PG_PORT), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, migrated database on each engine (PostgreSQL skipped when absent)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        name = None
+    else:
+        if not postgres_available():
+            pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+        name = f"safemig_test_{uuid.uuid4().hex[:12]}"
+        await _pg_admin(f'CREATE DATABASE "{name}"')
+        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    db = Database(Settings(DATABASE_URL=url, _env_file=None).database)  # type: ignore[call-arg]
+    await db.upgrade()
+    await db.dispose()
+    yield url
+    if name:
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def make_settings(tmp_path: Path, db_url: str, **extra: Any) -> Settings:
+    """Settings for a test: its own var dir and database, the fixture content."""
+    values: dict[str, Any] = {
+        "VAR_DIR": tmp_path / "var",
+        "DATABASE_URL": db_url,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "CONTENT_DIR": FIXTURES / "content",
+        "LOCALES_DIR": REPO_ROOT / "locales",
+        **extra,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    """Settings on the parametrised database."""
+    return make_settings(tmp_path, db_url)
+
+
+# --- an in-process channel that records what the bot sends ---------------------------------
+
+
+class RecordingSender:
+    """A test channel: keeps every delivered reply, can be told to fail."""
+
+    channel = "test"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Outgoing]] = []
+        self.fail_with: list[Exception] = []
+
+    async def send(self, address: str, message: Outgoing) -> None:
+        if self.fail_with:
+            raise self.fail_with.pop(0)
+        self.sent.append((address, message))
+
+    def pop(self) -> list[Outgoing]:
+        """Everything sent since the last pop."""
+        out = [m for _, m in self.sent]
+        self.sent.clear()
+        return out
+
+
+class Chat:
+    """Drives one user through the real dialogue and outbox, errbot-style."""
+
+    def __init__(self, service: Service, sender: RecordingSender, user: str = "u1") -> None:
+        self.service = service
+        self.sender = sender
+        self.user_key = service.keyring.user_key("test", user)
+        self.address = f"addr-{user}"
+        self._ids = 0
+
+    def incoming(self, **kwargs: Any) -> Incoming:
+        return Incoming(channel="test", user_key=self.user_key, address=self.address, **kwargs)
+
+    async def say(self, text: str, **kwargs: Any) -> list[Outgoing]:
+        """Send text and return the replies delivered."""
+        await self.service.dialogue.handle(self.incoming(text=text, **kwargs))
+        await self.service.outbox.drain()
+        return self.sender.pop()
+
+    async def press(self, button: str) -> list[Outgoing]:
+        """Press a button and return the replies delivered."""
+        await self.service.dialogue.handle(self.incoming(kind=Kind.BUTTON, button=button))
+        await self.service.outbox.drain()
+        return self.sender.pop()
+
+    async def send(self, kind: Kind, text: str = "") -> list[Outgoing]:
+        """Send an attachment of some kind."""
+        await self.service.dialogue.handle(self.incoming(kind=kind, text=text))
+        await self.service.outbox.drain()
+        return self.sender.pop()
+
+
+@pytest.fixture
+async def service(settings: Settings) -> AsyncIterator[Service]:
+    """A built service with the recording channel, NLU off (buttons only)."""
+    svc = Service.build(settings, {"test": RecordingSender()}, with_nlu=False)
+    yield svc
+    await svc.db.dispose()
+
+
+@pytest.fixture
+def sender(service: Service) -> RecordingSender:
+    """The recording channel of the service."""
+    found = service.senders["test"]
+    assert isinstance(found, RecordingSender)
+    return found
+
+
+@pytest.fixture
+def chat(service: Service, sender: RecordingSender) -> Chat:
+    """One user talking to the service."""
+    return Chat(service, sender)
+
+
+def texts(replies: list[Outgoing]) -> str:
+    """All reply texts joined, for assertions."""
+    return "\n".join(r.text for r in replies)
+
+
+def run(coro: Any) -> Any:
+    """Run a coroutine from sync test code."""
+    return asyncio.run(coro)
