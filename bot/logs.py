@@ -39,3 +39,4 @@ def setup_logging(level: str = "INFO") -> None:
     # httpx logs every request URL, and a Telegram URL carries the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Europe/Chisinau", alias="TIMEZONE")
     retention_days: int = Field(default=90, alias="RETENTION_DAYS", ge=1)
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    nlu_cache: Path | None = Field(default=None, alias="NLU_CACHE_DIR")
 
     @field_validator("nlu_backend")
     @classmethod
@@ -71,7 +72,7 @@ class Settings(BaseSettings):
     @property
     def nlu_cache_dir(self) -> Path:
         """Where the embedded NLU keeps its trained model."""
-        return self.var_dir / "nlu-cache"
+        return self.nlu_cache or self.var_dir / "nlu-cache"
 
 
 def async_url(url: str) -> str:

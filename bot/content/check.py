@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,7 +101,8 @@ def _check_services(content: Content) -> Iterator[str]:
         if service.id in seen:
             yield f"{where}: duplicate id"
         seen.add(service.id)
-        if not phone_number_valid(service):
+        # An unverified number is never shown; its format is checked once someone verifies it.
+        if service.verified and not phone_number_valid(service):
             yield f"{where}: {service.number!r} is not a valid number for {service.region}"
         for lang in LANGUAGES:
             if not service.names.get(lang):
@@ -111,6 +113,8 @@ def _check_services(content: Content) -> Iterator[str]:
 
 def phone_number_valid(service: Service) -> bool:
     """Whether a directory number is valid (or a valid short number) for its region."""
+    if service.kind == "service_code":
+        return bool(re.fullmatch(r"\*\d{2,6}", service.number))
     digits = "".join(ch for ch in service.number if ch.isdigit() or ch == "+")
     if digits and not digits.startswith("+") and shortnumberinfo.is_valid_short_number_for_region(
         phonenumbers.parse(digits, service.region), service.region

@@ -34,6 +34,7 @@ class Service:
     source: str | None = None
     notes: dict[str, str] = field(default_factory=dict)
     country: str | None = None  # destination country; None for national lines
+    kind: str = "phone"  # or "service_code": a star code such as *3450
 
     def name(self, lang: str) -> str:
         """The service's name in a language (English when missing)."""
@@ -197,6 +198,7 @@ def _parse_service(path: Path, entry: Any, country: str | None) -> Service:
             source=entry.get("source"),
             notes={str(k): str(v) for k, v in (entry.get("note") or {}).items()},
             country=country,
+            kind=str(entry.get("kind") or "phone"),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise ContentError(f"{path}: malformed service entry {entry!r}: {exc}") from exc

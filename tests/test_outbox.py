@@ -1,0 +1,125 @@
+"""The durable outbox: what must happen when delivery fails, on both databases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from bot.outbox import PermanentSendError, RecipientBlocked, SendError, Throttled
+from bot.service import Service
+from bot.storage import Conversation, OutboxItem
+from bot.storage.models import utcnow
+from tests.conftest import Chat, RecordingSender
+
+
+async def rows(service: Service) -> list[OutboxItem]:
+    async with service.db.sessions() as session:
+        return list(await session.scalars(select(OutboxItem).order_by(OutboxItem.id)))
+
+
+async def make_due(service: Service) -> None:
+    """Skip the backoff wait, as if the time had passed."""
+    async with service.db.transaction() as session:
+        await session.execute(update(OutboxItem).values(next_attempt_at=utcnow()))
+
+
+async def test_a_crash_after_the_decision_loses_nothing_and_sends_once(
+        chat: Chat, service: Service, settings) -> None:
+    await service.dialogue.handle(chat.incoming(text="/start"))
+    # The process dies here: decided and committed, never sent. A new process starts.
+    restarted = Service.build(settings, {"test": RecordingSender()}, with_nlu=False)
+    try:
+        sent_by_new = await restarted.outbox.drain()
+        assert sent_by_new == 1
+        assert await restarted.outbox.drain() == 0  # nothing is sent twice
+        new_sender = restarted.senders["test"]
+        assert isinstance(new_sender, RecordingSender) and len(new_sender.sent) == 1
+    finally:
+        await restarted.db.dispose()
+
+
+async def test_a_lease_left_by_a_dead_worker_expires(chat: Chat, service: Service,
+                                                     sender: RecordingSender) -> None:
+    await service.dialogue.handle(chat.incoming(text="/start"))
+    async with service.db.transaction() as session:  # a worker claimed it and died mid-send
+        await session.execute(update(OutboxItem).values(lease_until=utcnow() + timedelta(hours=1)))
+    assert await service.outbox.drain() == 0
+    async with service.db.transaction() as session:
+        expired = utcnow() - timedelta(seconds=1)
+        await session.execute(update(OutboxItem).values(lease_until=expired))
+    assert await service.outbox.drain() == 1
+    assert len(sender.pop()) == 1
+
+
+async def test_throttled_waits_as_long_as_asked(chat: Chat, service: Service,
+                                                sender: RecordingSender) -> None:
+    sender.fail_with = [Throttled(retry_after=7)]
+    await service.dialogue.handle(chat.incoming(text="/start"))
+    assert await service.outbox.drain() == 0
+    [item] = await rows(service)
+    assert item.status == "pending" and item.attempts == 1 and item.last_error == "throttled"
+    wait = (item.next_attempt_at - utcnow()).total_seconds()
+    assert 5 < wait <= 7
+    await make_due(service)
+    assert await service.outbox.drain() == 1
+    assert (await rows(service))[0].status == "sent"
+
+
+async def test_a_failing_api_is_retried_with_growing_waits(chat: Chat, service: Service,
+                                                          sender: RecordingSender) -> None:
+    sender.fail_with = [SendError("500"), SendError("500"), SendError("500")]
+    await service.dialogue.handle(chat.incoming(text="/start"))
+    waits = []
+    for _ in range(3):
+        assert await service.outbox.drain() == 0
+        [item] = await rows(service)
+        waits.append((item.next_attempt_at - utcnow()).total_seconds())
+        await make_due(service)
+    assert waits[0] < waits[2]
+    assert await service.outbox.drain() == 1
+    assert len(sender.pop()) == 1
+
+
+async def test_replies_of_one_chat_keep_their_order_through_failures(
+        chat: Chat, service: Service, sender: RecordingSender) -> None:
+    await service.dialogue.handle(chat.incoming(text="/start"))
+    await service.outbox.drain()
+    sender.pop()
+    from bot.core.messages import Kind
+
+    await service.dialogue.handle(chat.incoming(kind=Kind.BUTTON, button="lang:en"))  # 2 replies
+    sender.fail_with = [SendError("down")]
+    assert await service.outbox.drain() == 0  # the first failed: the second must wait for it
+    assert sender.sent == []
+    await make_due(service)
+    await service.outbox.drain()
+    texts = [m.text for m in sender.pop()]
+    assert texts[0].startswith("Welcome") and "What would you like" in texts[1]
+
+
+async def test_a_blocked_user_is_marked_and_not_sent_to(chat: Chat, service: Service,
+                                                       sender: RecordingSender) -> None:
+    sender.fail_with = [RecipientBlocked("blocked by the user")]
+    await service.dialogue.handle(chat.incoming(text="/start"))
+    await service.outbox.drain()
+    async with service.db.sessions() as session:
+        conv = await session.scalar(select(Conversation))
+    assert conv is not None and conv.blocked
+    assert [r.status for r in await rows(service)] == ["dead"]
+    # Writing again unblocks: the user is clearly back.
+    await chat.say("/start")
+    async with service.db.sessions() as session:
+        conv = await session.scalar(select(Conversation))
+    assert conv is not None and not conv.blocked
+
+
+async def test_a_permanent_error_is_not_retried(chat: Chat, service: Service,
+                                                sender: RecordingSender) -> None:
+    sender.fail_with = [PermanentSendError("bad request")]
+    await service.dialogue.handle(chat.incoming(text="/start"))
+    await service.outbox.drain()
+    await make_due(service)
+    assert await service.outbox.drain() == 0
+    [item] = await rows(service)
+    assert item.status == "dead" and item.attempts == 1
