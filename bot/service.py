@@ -37,13 +37,18 @@ class Service:
 
     @classmethod
     def build(cls, settings: Settings, senders: Mapping[str, Sender], *,
-              with_nlu: bool = True) -> Service:
-        """Build every part; the database must already be migrated."""
+              with_nlu: bool = True, nlu: NLU | None = None) -> Service:
+        """Build every part; the database must already be migrated.
+
+        ``nlu`` hands in an already trained model (tests share one); otherwise
+        the configured backend is loaded unless ``with_nlu`` is false.
+        """
         db = Database(settings.database)
         keyring = Keyring(settings.secret)
         content = load_content(settings.content_dir, settings.retention_days)
         catalogs = Catalogs(settings.locales_dir)
-        nlu = load_nlu(settings) if with_nlu else None
+        if nlu is None and with_nlu:
+            nlu = load_nlu(settings)
         outbox = OutboxWorker(db, keyring, senders)
         dialogue = Dialogue(db, keyring, content, catalogs, nlu, on_commit=outbox.wake)
         return cls(settings, db, keyring, content, catalogs, nlu, dialogue, outbox, dict(senders))

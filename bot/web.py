@@ -36,6 +36,8 @@ def create_app(service: Service) -> FastAPI:
     app.state.service = service
     app.state.web_sender = web_sender
     app.include_router(web_router)
+    # Messenger channels: each adds its webhook route and sender when its token is set.
+    # (channel registrations go here, one line each)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

@@ -6,11 +6,15 @@ import asyncio
 import ipaddress
 import os
 import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from bot.core.messages import Incoming, Kind, Outgoing
@@ -214,3 +218,58 @@ def texts(replies: list[Outgoing]) -> str:
 def run(coro: Any) -> Any:
     """Run a coroutine from sync test code."""
     return asyncio.run(coro)
+
+
+# --- the real server as a process ----------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def nlu_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One trained model for every process of the test session."""
+    return tmp_path_factory.mktemp("nlu-cache")
+
+
+@pytest.fixture(autouse=True)
+def _share_nlu_cache(nlu_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NLU_CACHE_DIR", str(nlu_cache))
+
+
+def env_for(tmp_path: Path, db_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env.update({"DATABASE_URL": db_url, "VAR_DIR": str(tmp_path / "var"),
+                "SECRET_KEY": "process-test-secret", "CONTENT_DIR": str(FIXTURES / "content"),
+                "NLU_BACKEND": "embedded", "LOG_LEVEL": "WARNING"})
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path, db_url: str) -> Iterator[Any]:
+    procs: list[subprocess.Popen[bytes]] = []
+    port = free_port()
+
+    def start() -> str:
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)],
+                                env=env_for(tmp_path, db_url), stderr=subprocess.DEVNULL)
+        procs.append(proc)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 180  # the first start of a session trains the NLU
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    return base
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise AssertionError("server did not start")
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
@@ -90,6 +90,15 @@ class Dialogue:
         elif self.on_commit is not None:
             self.on_commit()
         return result
+
+    async def set_blocked(self, channel: str, user_key: str, blocked: bool) -> None:
+        """Record that a user blocked (or unblocked) the bot; nothing is sent to a blocked user."""
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(Conversation)
+                .where(Conversation.channel == channel, Conversation.user_key == user_key)
+                .values(blocked=blocked)
+            )
 
     async def _parse(self, incoming: Incoming) -> Parse | None:
         if self.nlu is None or incoming.kind is not Kind.TEXT or not incoming.text.strip():
