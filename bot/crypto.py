@@ -27,6 +27,10 @@ class Keyring:
         self._pseudonym_key = self._derive(b"safemig pseudonym v1")
         self._fernet = Fernet(base64.urlsafe_b64encode(self._derive(b"safemig address v1")))
 
+    def derive(self, purpose: str) -> bytes:
+        """A key for one purpose (for example the offer fingerprints)."""
+        return self._derive(f"safemig {purpose} v1".encode())
+
     def _derive(self, info: bytes) -> bytes:
         return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(
             self._secret

@@ -40,3 +40,5 @@ def setup_logging(level: str = "INFO") -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # At DEBUG, SQLAlchemy would log statement parameters: message text.
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)

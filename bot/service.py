@@ -11,6 +11,7 @@ from bot.content import Content, load_content
 from bot.core.dialogue import Dialogue
 from bot.crypto import Keyring
 from bot.i18n import Catalogs
+from bot.offers import OfferData, load_data
 from bot.outbox import OutboxWorker, Sender
 from bot.settings import REPO_ROOT, Settings
 from bot.storage import Database
@@ -50,13 +51,21 @@ class Service:
         if nlu is None and with_nlu:
             nlu = load_nlu(settings)
         outbox = OutboxWorker(db, keyring, senders)
-        dialogue = Dialogue(db, keyring, content, catalogs, nlu, on_commit=outbox.wake)
+        dialogue = Dialogue(db, keyring, content, catalogs, nlu, on_commit=outbox.wake,
+                            offers=load_offer_data(settings))
         return cls(settings, db, keyring, content, catalogs, nlu, dialogue, outbox, dict(senders))
 
     def add_sender(self, sender: Sender) -> None:
         """Register a channel's sender with the outbox."""
         self.senders[sender.channel] = sender
         self.outbox.senders[sender.channel] = sender
+
+
+def load_offer_data(settings: Settings) -> OfferData:
+    """The offer check's data: CONTENT_DIR's offers/ when it has one, else the repository's."""
+    if (settings.content_dir / "offers").is_dir():
+        return load_data(settings.content_dir)
+    return load_data(REPO_ROOT / "content")
 
 
 def load_nlu(settings: Settings) -> NLU | None:

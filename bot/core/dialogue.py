@@ -19,10 +19,13 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from bot import metrics
 from bot.content import Content
 from bot.core.messages import Incoming, Kind, Outgoing
-from bot.core.turn import MAX_TEXT, State, Turn
+from bot.core.turn import MAX_TEXT, OFFER_LIKE_MIN, CheckedOffer, OfferTools, State, Turn
 from bot.crypto import Keyring
 from bot.i18n import Catalogs
-from bot.storage import Conversation, Database, Message, OutboxItem, ProcessedUpdate
+from bot.offers import OfferData, ReportedOffer, fingerprint
+from bot.offers.privacy import mask_contacts
+from bot.offers.serialize import report_for_storage
+from bot.storage import Conversation, Database, Message, OfferCheck, OutboxItem, ProcessedUpdate
 from bot.storage.models import utcnow
 
 if TYPE_CHECKING:
@@ -59,6 +62,7 @@ class Dialogue:
         catalogs: Catalogs,
         nlu: NLU | None = None,
         on_commit: Callable[[], None] | None = None,
+        offers: OfferData | None = None,
     ) -> None:
         self.db = db
         self.keyring = keyring
@@ -66,6 +70,8 @@ class Dialogue:
         self.catalogs = catalogs
         self.nlu = nlu
         self.on_commit = on_commit
+        self.offers = offers
+        self.offer_key = keyring.derive("offer fingerprints")
 
     async def handle(self, incoming: Incoming) -> Result:
         """Handle one incoming message; raises ServiceUnavailable when storage is down."""
@@ -132,13 +138,20 @@ class Dialogue:
                 return Result((), None, duplicate=True)
             conv = await self._conversation(session, incoming)
             state = State(conv.language, conv.step, dict(conv.context), conv.campaign)
-            replies = Turn(state, self.content, self.catalogs, parse).run(incoming)
+            turn = Turn(state, self.content, self.catalogs, parse,
+                        await self._offer_tools(session, conv, incoming))
+            replies = turn.run(incoming)
             if state.erase:
                 await self._erase(session, conv.id)
             else:
+                text = incoming.text[:MAX_TEXT]
+                if any(c.text is not None for c in turn.checks):
+                    text = mask_contacts(text)  # an offer may carry anyone's number
                 session.add(Message(conversation_id=conv.id, sender="user",
-                                    kind=incoming.kind.value, text=incoming.text[:MAX_TEXT],
+                                    kind=incoming.kind.value, text=text,
                                     meta=_parse_meta(parse)))
+                for check in turn.checks:
+                    session.add(self._offer_check(conv.id, check))
             conv.language, conv.step, conv.context = state.language, state.step, state.context
             conv.campaign = state.campaign
             conv.blocked = False
@@ -149,6 +162,28 @@ class Dialogue:
                 session.add(OutboxItem(conversation_id=conv.id, channel=incoming.channel,
                                        payload=reply.to_json()))
             return Result(tuple(replies), conv.id)
+
+    async def _offer_tools(self, session: AsyncSession, conv: Conversation,
+                           incoming: Incoming) -> OfferTools | None:
+        if self.offers is None:
+            return None
+        reported: tuple[ReportedOffer, ...] = ()
+        might_check = incoming.kind is Kind.TEXT and (
+            conv.step == "offer:text" or len(incoming.text) >= OFFER_LIKE_MIN)
+        if might_check:
+            rows = await session.execute(
+                select(OfferCheck.id, OfferCheck.fingerprint).where(OfferCheck.confirmed_scam))
+            reported = tuple(ReportedOffer.from_dict({**fp, "id": str(check_id)})
+                             for check_id, fp in rows.all() if fp)
+        return OfferTools(self.offers, self.offer_key, reported)
+
+    def _offer_check(self, conversation_id: int, check: CheckedOffer) -> OfferCheck:
+        report = check.report
+        print_ = (fingerprint(check.text, key=self.offer_key, data=self.offers).to_dict()
+                  if check.text and self.offers is not None else {})
+        return OfferCheck(conversation_id=conversation_id, source=check.source,
+                          risk=report.risk, score=report.score,
+                          report=report_for_storage(report), fingerprint=print_)
 
     async def _seen(self, session: AsyncSession, incoming: Incoming) -> bool:
         key = (incoming.channel, str(incoming.external_id))
@@ -180,6 +215,11 @@ class Dialogue:
         await session.execute(
             delete(OutboxItem).where(OutboxItem.conversation_id == conversation_id)
         )
+        # The user's checks go; a confirmed scam's hashes stay, unlinked, to warn others.
+        await session.execute(delete(OfferCheck).where(
+            OfferCheck.conversation_id == conversation_id, ~OfferCheck.confirmed_scam))
+        await session.execute(update(OfferCheck).where(
+            OfferCheck.conversation_id == conversation_id).values(conversation_id=None))
         log.info("conversation_erased", extra={"conversation": conversation_id})
 
 

@@ -16,6 +16,9 @@ from bot.content import Content
 from bot.core import menus
 from bot.core.messages import Button, Incoming, Kind, Outgoing
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, Catalogs, Translator, negotiate
+from bot.offers import OfferData, OfferReport, ReportedOffer, check_offer, looks_like_offer
+from bot.offers.questionnaire import questionnaire_report
+from bot.offers.render import render_report
 from bot.settings import LANGUAGES
 
 if TYPE_CHECKING:
@@ -27,6 +30,25 @@ CAMPAIGN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SWITCH_CONFIDENCE = 0.9  # a message must be clearly in another language before we offer to switch
 MISSES_BEFORE_HUMAN = 2
 TOPIC_INTENTS = frozenset(tid for ids in menus.CATEGORIES.values() for tid in ids) | {"about_bot"}
+OFFER_LIKE_MIN = 120  # characters: shorter texts are questions, not pasted job ads
+
+
+@dataclass(frozen=True, slots=True)
+class OfferTools:
+    """What the offer check needs: its data, the fingerprint key, confirmed scams."""
+
+    data: OfferData
+    key: bytes
+    reported: tuple[ReportedOffer, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedOffer:
+    """An offer checked during the turn; the caller stores it without personal data."""
+
+    source: str  # text | questionnaire
+    report: OfferReport
+    text: str | None
 
 
 @dataclass(slots=True)
@@ -48,7 +70,9 @@ class Turn:
     content: Content
     catalogs: Catalogs
     parse: Parse | None = None
+    offers: OfferTools | None = None
     replies: list[Outgoing] = field(default_factory=list)
+    checks: list[CheckedOffer] = field(default_factory=list)
 
     @property
     def tr(self) -> Translator:
@@ -124,6 +148,8 @@ class Turn:
             self._more(arg)
         elif kind == "offer":
             self._offer_start()
+        elif kind == "offerq" and self.offers is not None:
+            self._questionnaire(arg, self.offers)
         elif kind == "human":
             self._human()
         elif kind == "language":
@@ -221,20 +247,66 @@ class Turn:
 
     def _offer_start(self) -> None:
         self.state.step = "offer:text"
+        rows: list[tuple[Button, ...]] = []
+        if self.offers is not None:
+            rows.append((Button("offerq", self.tr._("Answer questions instead")),))
+        rows.append(menus.back_row(self.tr))
         self.say(self.tr._("Paste the text of the job offer here, or describe it in your own "
                            "words: the country, the job, the pay, who offered it and what they "
-                           "ask from you."), (menus.back_row(self.tr),))
+                           "ask from you. No text at hand? Answer a few questions instead."),
+                 tuple(rows))
 
     def _offer_text(self, text: str) -> None:
-        # The automatic risk check arrives with its own module; until then the user gets the
-        # red flags to compare the offer with, and the hotline that checks offers by phone.
-        self.state.step = "menu"
-        self.say(self.content.fill(self.tr._(
-            "I cannot check offers automatically yet. Compare the offer with the warning signs "
-            "below, and call the hotline {hotline} (free): counsellors check offers with you."),
-            self.tr.language))
-        if self.content.topic("job_offer_red_flags"):
-            self._topic("job_offer_red_flags")
+        if self.offers is None:
+            self.state.step = "menu"
+            self.say(self.content.fill(self.tr._(
+                "I cannot check offers automatically right now. Call the hotline {hotline} "
+                "(free): counsellors check offers with you."), self.tr.language),
+                menus.main_menu(self.tr))
+            return
+        report = check_offer(text, language=self.tr.language, reported=self.offers.reported,
+                             key=self.offers.key, data=self.offers.data)
+        self.checks.append(CheckedOffer("text", report, text))
+        self._offer_report(report, self.offers)
+
+    def _offer_report(self, report: OfferReport, offers: OfferTools) -> None:
+        self.state.step = "offer:report"
+        self.state.context["risk"] = report.risk
+        body = render_report(report, self.tr.language, data=offers.data)
+        rows: list[tuple[Button, ...]] = []
+        if report.risk == "high":
+            rows.append((Button("human", self.tr._("Talk to a person now")),))
+        rows.append((Button("offer", self.tr._("Check another offer")),))
+        rows.append(menus.back_row(self.tr))
+        self.say(self.content.fill(body, self.tr.language), tuple(rows))
+
+    def _questionnaire(self, arg: str, offers: OfferTools) -> None:
+        questions = offers.data.questions
+        answers: dict[str, str] = dict(self.state.context.get("offer_answers") or {})
+        if not arg:
+            answers = {}
+        else:
+            qid, _, aid = arg.partition(":")
+            question = next((q for q in questions if q.id == qid), None)
+            if question is not None and question.answer(aid) is not None:
+                answers[qid] = aid
+        remaining = [q for q in questions if q.id not in answers]
+        if not remaining:
+            self.state.context.pop("offer_answers", None)
+            report = questionnaire_report(answers, language=self.tr.language, data=offers.data)
+            self.checks.append(CheckedOffer("questionnaire", report, None))
+            self._offer_report(report, offers)
+            return
+        self.state.context["offer_answers"] = answers
+        self.state.step = "offer:questions"
+        question = remaining[0]
+        lang = self.tr.language
+        number = len(questions) - len(remaining) + 1
+        rows = tuple((Button(f"offerq:{question.id}:{a.id}", a.label.get(lang) or a.label["en"]),)
+                     for a in question.answers)
+        heading = self.tr._("Question {number} of {total}", number=number, total=len(questions))
+        self.say(f"{heading}\n\n{question.text.get(lang) or question.text['en']}",
+                 (*rows, menus.back_row(self.tr)))
 
     def _forget_confirm(self) -> None:
         self.state.step = "forget"
@@ -286,6 +358,8 @@ class Turn:
     def _free_text(self, text: str, incoming: Incoming) -> None:
         parse = self.parse
         if parse is not None and parse.intent == "emergency":
+            if self.state.step == "offer:text" and self.state.language is not None:
+                self._offer_text(text)  # the offer is still checked; the numbers follow
             if self.state.language is None:
                 self.state.language = parse.language if parse.language in LANGUAGES else (
                     negotiate([incoming.locale_hint]) or DEFAULT_LANGUAGE)
@@ -298,7 +372,7 @@ class Turn:
             else:
                 self._start(incoming)
                 return
-        if self.state.step == "offer:text":
+        if self.state.step == "offer:text" or self._pasted_offer(text):
             self._offer_text(text)
             return
         if parse is None:
@@ -306,6 +380,11 @@ class Turn:
                      menus.main_menu(self.tr))
             return
         self._understood(parse)
+
+    def _pasted_offer(self, text: str) -> bool:
+        """A long text that looks like a job ad is checked without being asked."""
+        return (self.offers is not None and len(text) >= OFFER_LIKE_MIN
+                and looks_like_offer(text, data=self.offers.data))
 
     def _understood(self, parse: Parse) -> None:
         countries = parse.countries()

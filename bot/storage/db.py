@@ -28,9 +28,10 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        # hide_parameters: errors and echo must never print message text into logs.
+        kwargs: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
         if self.is_sqlite:
-            kwargs = {"connect_args": {"timeout": 30}}
+            kwargs = {"connect_args": {"timeout": 30}, "hide_parameters": True}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _sqlite_pragmas(self.engine)

@@ -125,6 +125,31 @@ class OutboxItem(Base):
     sent_at: Mapped[datetime | None] = mapped_column()
 
 
+class OfferCheck(Base):
+    """A checked job offer: the report without personal data, and a hashed fingerprint.
+
+    An operator can confirm a check as a scam; later checks that share its
+    phone, e-mail, link or most of its text then say it was reported before.
+    The conversation link is dropped (not the row) when the user erases
+    their data, so a confirmed scam's hashes keep protecting others.
+    """
+
+    __tablename__ = "offer_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+    source: Mapped[str] = mapped_column(String(16))  # text | questionnaire
+    risk: Mapped[str] = mapped_column(String(8))
+    score: Mapped[int] = mapped_column()
+    report: Mapped[dict[str, Any]] = mapped_column()
+    fingerprint: Mapped[dict[str, Any]] = mapped_column()
+    confirmed_scam: Mapped[bool] = mapped_column(default=False, index=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ProcessedUpdate(Base):
     """Ids of deliveries already handled, so that platform retries are answered once."""
 
