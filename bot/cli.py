@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from bot.channels.telegram import telegram_poll
 from bot.logs import setup_logging
 from bot.settings import LANGUAGES, Settings, load_settings
 
@@ -23,7 +24,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     settings = load_settings()
     setup_logging(settings.log_level)
-    result: int = args.func(args, settings)
+    args.settings = settings  # commands read it from here; packages' commands may ignore it
+    result: int = args.func(args)
     return result
 
 
@@ -42,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.set_defaults(func=_chat)
 
     poll = sub.add_parser("telegram-poll", help="Telegram by long polling")
-    poll.set_defaults(func=_not_yet("the Telegram channel"))
+    poll.set_defaults(func=telegram_poll)
 
     db = sub.add_parser("db", help="database tasks").add_subparsers(metavar="TASK")
     upgrade = db.add_parser("upgrade", help="apply database migrations")
@@ -81,14 +83,15 @@ def _register_optional(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 
 
 def _not_yet(feature: str) -> object:
-    def run(args: argparse.Namespace, settings: Settings) -> int:
+    def run(args: argparse.Namespace) -> int:
         print(f"safemig: {feature} is not available yet.", file=sys.stderr)
         return 1
 
     return run
 
 
-def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+def _db_upgrade(args: argparse.Namespace) -> int:
+    settings: Settings = args.settings
     asyncio.run(_upgrade(settings))
     print("database is up to date", file=sys.stderr)
     return 0
@@ -104,21 +107,28 @@ async def _upgrade(settings: Settings) -> None:
         await db.dispose()
 
 
-def _serve(args: argparse.Namespace, settings: Settings) -> int:
+def _serve(args: argparse.Namespace) -> int:
+    settings: Settings = args.settings
     import uvicorn
 
+    from bot.channels.telegram.channel import TelegramConfigError
     from bot.service import Service
     from bot.web import create_app
 
     asyncio.run(_upgrade(settings))
-    app = create_app(Service.build(settings, {}))
+    try:
+        app = create_app(Service.build(settings, {}))
+    except TelegramConfigError as exc:
+        print(f"safemig: {exc}", file=sys.stderr)
+        return 2
     log.info("serving", extra={"host": args.host, "port": args.port})
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, ws_max_size=1_048_576,
                 proxy_headers=True, server_header=False)
     return 0
 
 
-def _chat(args: argparse.Namespace, settings: Settings) -> int:
+def _chat(args: argparse.Namespace) -> int:
+    settings: Settings = args.settings
     from bot.channels.terminal import run_chat
     from bot.service import Service
 
@@ -133,7 +143,8 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(run())
 
 
-def _content_check(args: argparse.Namespace, settings: Settings) -> int:
+def _content_check(args: argparse.Namespace) -> int:
+    settings: Settings = args.settings
     from bot.content.check import check_all
 
     problems = check_all(settings.content_dir, settings.locales_dir)

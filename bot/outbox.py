@@ -114,6 +114,8 @@ class OutboxWorker:
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set; survives database outages."""
         while not stop.is_set():
+            # Cleared before the pass: a wake-up that arrives during it starts another pass.
+            self._wake.clear()
             try:
                 sent = await self.drain()
             except Exception as exc:  # keep running through outages
@@ -121,7 +123,6 @@ class OutboxWorker:
                 sent = 0
             if sent:
                 continue
-            self._wake.clear()
             waiter = asyncio.ensure_future(self._wake.wait())
             stopper = asyncio.ensure_future(stop.wait())
             await asyncio.wait({waiter, stopper}, timeout=self.poll_interval,

@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from bot.channels.telegram import register_telegram
+from bot.channels.viber import register_viber
 from bot.channels.web import WebSender
 from bot.channels.web import router as web_router
 from bot.service import Service
@@ -38,6 +40,8 @@ def create_app(service: Service) -> FastAPI:
     app.include_router(web_router)
     # Messenger channels: each adds its webhook route and sender when its token is set.
     # (channel registrations go here, one line each)
+    register_telegram(app, service)
+    register_viber(app, service)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

@@ -99,12 +99,16 @@ class Dialogue:
 
     async def set_blocked(self, channel: str, user_key: str, blocked: bool) -> None:
         """Record that a user blocked (or unblocked) the bot; nothing is sent to a blocked user."""
-        async with self.db.transaction() as session:
-            await session.execute(
-                update(Conversation)
-                .where(Conversation.channel == channel, Conversation.user_key == user_key)
-                .values(blocked=blocked)
-            )
+        try:
+            async with self.db.transaction() as session:
+                await session.execute(
+                    update(Conversation)
+                    .where(Conversation.channel == channel, Conversation.user_key == user_key)
+                    .values(blocked=blocked)
+                )
+        except TRANSIENT as exc:
+            metrics.DB_UNAVAILABLE.inc()
+            raise ServiceUnavailable from exc
 
     async def _parse(self, incoming: Incoming) -> Parse | None:
         if self.nlu is None or incoming.kind is not Kind.TEXT or not incoming.text.strip():
