@@ -132,3 +132,12 @@ def test_one_source_renders_for_every_channel() -> None:
     assert to_telegram_html(source).startswith("Call <b>0 800 77777</b> &lt;now&gt; &amp; <a ")
     assert to_plain(source).startswith("Call 0 800 77777 <now> & see (https://lastrada.md/x?a=1&b=2)")
     assert "<ul><li>one</li><li>two</li></ul>" in to_html(source)
+
+
+def test_the_check_fails_on_a_stale_catalogue_entry(tmp_path: Path) -> None:
+    locales = tmp_path / "locales"
+    shutil.copytree(LOCALES, locales)
+    po = locales / "uk" / "LC_MESSAGES" / "messages.po"
+    po.write_text(po.read_text(encoding="utf-8") + '\nmsgid "A sentence the code no longer says"\n'
+                  'msgstr "Речення, якого вже немає"\n', encoding="utf-8")
+    assert any("stale" in p and "no longer says" in p for p in check_all(CONTENT, locales))

@@ -95,3 +95,29 @@ async def test_forget_removes_checks_but_keeps_a_confirmed_scam_unlinked(
     await chat.press("forget:yes")
     [kept] = await stored_checks(service)
     assert kept.id == checks[0].id and kept.conversation_id is None
+
+
+async def test_an_operator_confirms_a_scam_from_the_command_line(chat: Chat, service: Service,
+                                                                 settings) -> None:
+    import asyncio
+    import os
+    import subprocess
+    import sys
+
+    await chat.say("/start")
+    await chat.press("lang:ro")
+    await chat.press("offer")
+    await chat.say(RISKY)
+    [check] = await stored_checks(service)
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "VAR_DIR": str(settings.var_dir),
+           "SECRET_KEY": "test-secret-key-not-for-production"}
+    done = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "bot", "offer", "confirm-scam", str(check.id)],
+        env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    missing = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "bot", "offer", "confirm-scam", "999999"],
+        env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert missing.returncode == 1
+    [check] = await stored_checks(service)
+    assert check.confirmed_scam and check.confirmed_at is not None

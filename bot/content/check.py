@@ -138,9 +138,11 @@ def check_catalogues(locales_dir: Path) -> Iterator[str]:
             continue
         with po.open("rb") as fh:
             catalog = read_po(fh)
-        have = {m.id for m in catalog if m.id}
+        have = {_hashable(m.id) for m in catalog if m.id}
         for msgid in sorted(_key(w) for w in wanted - have):
-            yield f"locales/{lang}: missing (run pybabel update): {msgid[:60]!r}"
+            yield f"locales/{lang}: missing (run scripts/i18n.py update): {msgid[:60]!r}"
+        for msgid in sorted(_key(h) for h in have - wanted):
+            yield f"locales/{lang}: stale, no longer in the code: {msgid[:60]!r}"
         for message in catalog:
             if not message.id:
                 continue
@@ -159,8 +161,12 @@ def extracted_msgids() -> set[str | tuple[str, ...]]:
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
         str(REPO_ROOT), method_map, keywords=keywords
     ):
-        ids.add(message)
+        ids.add(_hashable(message))
     return ids
+
+
+def _hashable(msgid: str | tuple[str, ...] | list[str]) -> str | tuple[str, ...]:
+    return msgid if isinstance(msgid, str) else tuple(msgid)
 
 
 def _key(msgid: str | tuple[str, ...] | list[str]) -> str:

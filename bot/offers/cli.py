@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the ``offer`` command and its sub-commands to a parent parser."""
     offer = subparsers.add_parser("offer", help="check a job offer; import the agency registry")
     sub = offer.add_subparsers(
-        dest="offer_command", required=True, metavar="{check,import-agencies}"
+        dest="offer_command", required=True, metavar="{check,import-agencies,confirm-scam}"
     )
 
     check = sub.add_parser("check", help="score a job offer (TEXT, stdin, or --jsonl)")
@@ -45,6 +45,30 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--out", type=Path, help="where to write (default: content/offers/agencies.csv)"
     )
     imp.set_defaults(func=_import)
+
+    confirm = sub.add_parser("confirm-scam", help="mark a stored check as a confirmed scam")
+    confirm.add_argument("check_id", type=int, help="the id of the stored offer check")
+    confirm.set_defaults(func=_confirm_scam)
+
+
+def _confirm_scam(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.offers.store import confirm_scam
+    from bot.storage import Database
+
+    async def run() -> bool:
+        db = Database(args.settings.database)
+        try:
+            return await confirm_scam(db, args.check_id)
+        finally:
+            await db.dispose()
+
+    if not asyncio.run(run()):
+        print(f"safemig: no offer check with id {args.check_id}", file=sys.stderr)
+        return 1
+    print(f"offer check {args.check_id} confirmed as a scam", file=sys.stderr)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
