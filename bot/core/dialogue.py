@@ -162,7 +162,9 @@ class Dialogue:
             conv.updated_at = utcnow()
             for reply in replies:
                 if not state.erase:
-                    session.add(Message(conversation_id=conv.id, sender="bot", text=reply.text))
+                    # A report quotes the offer back, numbers included: keep them masked.
+                    said = mask_contacts(reply.text) if turn.checks else reply.text
+                    session.add(Message(conversation_id=conv.id, sender="bot", text=said))
                 session.add(OutboxItem(conversation_id=conv.id, channel=incoming.channel,
                                        payload=reply.to_json()))
             return Result(tuple(replies), conv.id)

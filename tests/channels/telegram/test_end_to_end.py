@@ -149,6 +149,11 @@ def assert_clean(log: Path) -> None:
         assert value not in text, value
 
 
+RISKY_OFFER = ("We hire girls 18-25 for bar work in Cyprus, 3000 EUR per month, no experience "
+               "needed. Registration fee 200 EUR before departure, the employer keeps your "
+               "passport. Leave next week, write on Telegram +373 69 123 456.")
+
+
 def test_a_conversation_through_the_webhook_of_the_real_server(
         process: Callable[[str], Start], db_url: str, telegram_api: FakeTelegramAPI) -> None:
     port = free_port()
@@ -203,6 +208,15 @@ def test_a_conversation_through_the_webhook_of_the_real_server(
     assert buttons(again) == ["topics", "offer", "human", "language", "about"]
     assert len(telegram_api.sent(USER)) == 9
     assert len(telegram_api.calls("answerCallbackQuery")) == 5
+
+    # The offer check itself: a pasted ad comes back as a report quoting its evidence, and a
+    # high risk offers a person at once.
+    [prompt] = reply(press(10, "offer"))
+    assert buttons(prompt) == ["offerq", "menu"]
+    [report] = reply(text_update(11, RISKY_OFFER))
+    assert buttons(report)[0] == "human"
+    assert "<b>" in report["text"] and "0 800 77777" in report["text"]
+    assert len(report["text"]) <= 4096
 
     proc.send_signal(signal.SIGTERM)
     # uvicorn shuts down gracefully, then re-raises the signal it caught.
