@@ -29,6 +29,7 @@ import warnings
 from collections import OrderedDict
 from datetime import timedelta
 
+from aiolimiter import AsyncLimiter
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import (
@@ -113,13 +114,37 @@ def _parts(source: str, limit: int) -> list[str]:
     return out
 
 
+class ChatPacer:
+    """Keeps each chat under Telegram's per-chat flood limit.
+
+    About one message a second per chat, with short bursts tolerated (Bot FAQ,
+    "My bot is hitting limits"): a burst of three, then one a second. The
+    library's AIORateLimiter covers the overall limit but not private chats.
+    """
+
+    def __init__(self, burst: int = 3, period: float = 3.0, chats: int = 4096) -> None:
+        self.burst, self.period, self.chats = burst, period, chats
+        self._limiters: OrderedDict[int, AsyncLimiter] = OrderedDict()
+
+    def __call__(self, chat_id: int) -> AsyncLimiter:
+        """The limiter of one chat (the least recently used are forgotten)."""
+        limiter = self._limiters.get(chat_id)
+        if limiter is None:
+            limiter = self._limiters[chat_id] = AsyncLimiter(self.burst, self.period)
+        self._limiters.move_to_end(chat_id)
+        while len(self._limiters) > self.chats:
+            self._limiters.popitem(last=False)
+        return limiter
+
+
 class TelegramSender:
     """Sends replies with ``sendMessage`` in HTML mode; buttons go on the last part."""
 
     channel = CHANNEL
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, pacer: ChatPacer | None = None) -> None:
         self.bot = bot
+        self.pacer = pacer or ChatPacer()
         self._progress: OrderedDict[str, int] = OrderedDict()
 
     async def send(self, address: str, message: Outgoing) -> None:
@@ -135,11 +160,12 @@ class TelegramSender:
         for index in range(self._progress.get(key, 0), len(parts)):
             last = index == len(parts) - 1
             try:
-                await self.bot.send_message(
-                    chat_id=chat_id, text=to_telegram_html(parts[index]),
-                    parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
-                    reply_markup=markup if last else None,
-                )
+                async with self.pacer(chat_id):
+                    await self.bot.send_message(
+                        chat_id=chat_id, text=to_telegram_html(parts[index]),
+                        parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
+                        reply_markup=markup if last else None,
+                    )
             except TelegramError as exc:
                 error = send_error(exc)
                 if isinstance(error, TokenRejected):

@@ -248,3 +248,21 @@ async def test_a_dropped_button_is_logged_without_its_text(
     await sender.send(str(CHAT), Outgoing("Hi", ((Button("x" * 65, "secret label"),),)))
     assert [r.getMessage() for r in caplog.records] == ["telegram_button_dropped"]
     assert "secret label" not in caplog.text
+
+
+async def test_each_chat_is_paced_under_the_flood_limit() -> None:
+    import time
+
+    from bot.channels.telegram.sender import ChatPacer
+
+    pacer = ChatPacer(burst=3, period=0.6)
+    started = time.monotonic()
+    stamps: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(5):
+        for chat in (1, 2):
+            async with pacer(chat):
+                stamps[chat].append(time.monotonic() - started)
+    for chat in (1, 2):
+        assert stamps[chat][2] < 0.1  # a short burst goes at once
+        assert stamps[chat][4] >= 0.3  # then about one per period / burst
+    assert stamps[2][0] < 0.1  # one chat's pace never holds another's
