@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
+from bot.channels.http import read_limited_body
 from bot.channels.telegram.channel import (
     WEBHOOK_PATH,
     TelegramApp,
@@ -83,7 +84,7 @@ def endpoint(channel: TelegramChannel, secret: str) -> Callable[[Request], Await
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media_type != "application/json":
             return _refuse(415, "content_type")
-        body = await _body(request, MAX_BODY)
+        body = await read_limited_body(request, MAX_BODY)
         if body is None:
             return _refuse(413, "too_large")
         try:
@@ -98,20 +99,6 @@ def endpoint(channel: TelegramChannel, secret: str) -> Callable[[Request], Await
         return Response(status_code=200)
 
     return telegram_webhook
-
-
-async def _body(request: Request, limit: int) -> bytes | None:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _refuse(status: int, reason: str) -> Response:

@@ -18,6 +18,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.channels.http import read_limited_body
 from bot.channels.viber import handler
 from bot.channels.viber.api import ViberApi
 from bot.channels.viber.handler import (
@@ -53,7 +54,7 @@ class ViberWebhook:
 
     async def handle(self, request: Request) -> Response:
         """The route: always a quick answer, replies go through the outbox."""
-        body = await _read_body(request, MAX_BODY)
+        body = await read_limited_body(request, MAX_BODY)
         if body is None:
             log.warning("viber_body_too_large")
             return Response(status_code=413)
@@ -100,21 +101,6 @@ class ViberWebhook:
                                                         result.replies)
         body = welcome_body(result.replies, self.sender.profile)
         return JSONResponse(body) if body else Response(status_code=200)
-
-
-async def _read_body(request: Request, limit: int) -> bytes | None:
-    """The raw body, or None once it passes the limit (read no further than that)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def set_webhook_when_up(api: ViberApi, url: str,
