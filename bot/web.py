@@ -15,6 +15,7 @@ from bot.channels.viber import register_viber
 from bot.channels.web import WebSender
 from bot.channels.web import router as web_router
 from bot.service import Service
+from bot.storage.maintenance import housekeeping
 
 
 def create_app(service: Service) -> FastAPI:
@@ -26,11 +27,13 @@ def create_app(service: Service) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         worker = asyncio.create_task(service.outbox.run(stop), name="outbox")
+        chores = asyncio.create_task(housekeeping(service.db, stop), name="housekeeping")
         try:
             yield
         finally:
             stop.set()
             await worker
+            await chores
             await service.db.dispose()
 
     app = FastAPI(title="safemig", version="0.1.0", lifespan=lifespan, docs_url=None,
