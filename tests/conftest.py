@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import os
 import socket
@@ -93,24 +94,33 @@ async def _pg_admin(sql: str) -> None:
         await conn.close()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh, migrated database on each engine (PostgreSQL skipped when absent)."""
-    if request.param == "sqlite":
+@contextlib.asynccontextmanager
+async def migrated_database(engine: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, migrated database on an engine, dropped afterwards (PostgreSQL skips if absent)."""
+    name = None
+    if engine == "sqlite":
         url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
-        name = None
     else:
         if not postgres_available():
             pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
         name = f"safemig_test_{uuid.uuid4().hex[:12]}"
         await _pg_admin(f'CREATE DATABASE "{name}"')
         url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    db = Database(Settings(DATABASE_URL=url, _env_file=None).database)  # type: ignore[call-arg]
-    await db.upgrade()
-    await db.dispose()
-    yield url
-    if name:
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        db = Database(Settings(DATABASE_URL=url, _env_file=None).database)  # type: ignore[call-arg]
+        await db.upgrade()
+        await db.dispose()
+        yield url
+    finally:
+        if name:
+            await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, migrated database on each engine (PostgreSQL skipped when absent)."""
+    async with migrated_database(request.param, tmp_path) as url:
+        yield url
 
 
 def make_settings(tmp_path: Path, db_url: str, **extra: Any) -> Settings:

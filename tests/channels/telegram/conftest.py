@@ -12,7 +12,6 @@ import copy
 import itertools
 import json
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,10 +28,10 @@ from bot.core.dialogue import Result
 from bot.core.messages import Incoming
 from bot.service import Service
 from bot.settings import Settings
-from bot.storage import Database, OutboxItem
+from bot.storage import OutboxItem
 from bot.storage.models import Base, utcnow
 from bot.web import create_app
-from tests.conftest import FIXTURES, PG_ADMIN, _pg_admin, make_settings, postgres_available
+from tests.conftest import FIXTURES, make_settings, migrated_database
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI
 
 TELEGRAM_FIXTURES = FIXTURES / "telegram"
@@ -155,40 +154,23 @@ def _due() -> Select[Any]:
                              earlier.status == "pending", earlier.id < OutboxItem.id)))
 
 
-async def _module_database(engine: str, tmp: Path) -> tuple[str, str | None]:
-    if engine == "sqlite":
-        return f"sqlite:///{tmp / 'telegram.sqlite3'}", None
-    if not postgres_available():
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-    name = f"safemig_tg_{uuid.uuid4().hex[:12]}"
-    await _pg_admin(f'CREATE DATABASE "{name}"')
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", name
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module",
                         params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
               telegram_api: FakeTelegramAPI) -> AsyncIterator[Lab]:
     """The app with Telegram on, a migrated database, NLU off (buttons and commands)."""
     tmp = tmp_path_factory.mktemp("telegram")
-    url, pg_name = await _module_database(request.param, tmp)
-    settings = telegram_settings(tmp, url, telegram_api)
-    db = Database(settings.database)
-    await db.upgrade()
-    await db.dispose()
-    service = Service.build(settings, {}, with_nlu=False)
-    app = create_app(service)
-    lab = Lab(app, service, telegram_api, httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"), [])
-    _spy(lab)
-    telegram_api.reset()
-    try:
+    async with migrated_database(request.param, tmp) as url:
+        settings = telegram_settings(tmp, url, telegram_api)
+        service = Service.build(settings, {}, with_nlu=False)
+        app = create_app(service)
+        lab = Lab(app, service, telegram_api, httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"), [])
+        _spy(lab)
+        telegram_api.reset()
         async with app.router.lifespan_context(app), lab.client:
             lab.startup = telegram_api.calls()
             yield lab
-    finally:
-        if pg_name:
-            await _pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 
 
 def _spy(lab: Lab) -> None:

@@ -7,7 +7,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +20,9 @@ from sqlalchemy import select
 from bot.channels.viber.sender import ViberSender
 from bot.logs import JsonFormatter
 from bot.service import Service
-from bot.settings import Settings
-from bot.storage import Conversation, Database, Message, OutboxItem
+from bot.storage import Conversation, Message, OutboxItem
 from bot.web import create_app
-from tests.conftest import PG_ADMIN, _pg_admin, make_settings, postgres_available
+from tests.conftest import make_settings, migrated_database
 from tests.fakes.viber_api import FakeViberApi, sign
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "viber"
@@ -173,25 +171,10 @@ async def viber(request: pytest.FixtureRequest,
     Modules using it run in one event loop: ``pytest.mark.asyncio(loop_scope="module")``.
     """
     tmp_path = tmp_path_factory.mktemp("viber")
-    name = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'viber.sqlite3'}"
-    else:
-        if not postgres_available():
-            pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-        name = f"safemig_viber_{uuid.uuid4().hex[:12]}"
-        await _pg_admin(f'CREATE DATABASE "{name}"')
-        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    db = Database(Settings(DATABASE_URL=url, _env_file=None).database)  # type: ignore[call-arg]
-    await db.upgrade()
-    await db.dispose()
-    try:
+    async with migrated_database(request.param, tmp_path) as url:
         with FakeViberApi(TOKEN, call_back_on_set_webhook=False) as api:
             async with open_viber(tmp_path, url, api) as harness:
                 yield harness
-    finally:
-        if name:
-            await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class Captured(logging.Handler):
