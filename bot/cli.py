@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--role", choices=("operator", "supervisor"), default="operator")
     add.add_argument("--password-stdin", action="store_true")
-    add.set_defaults(func=_not_yet("the operator console"))
+    add.set_defaults(func=_operator_add)
 
     _register_optional(sub)
     return parser
@@ -88,6 +88,38 @@ def _not_yet(feature: str) -> object:
         return 1
 
     return run
+
+
+def _operator_add(args: argparse.Namespace) -> int:
+    settings: Settings = args.settings
+    import getpass
+
+    from bot.console.accounts import AccountError, add_operator
+    from bot.storage import Database
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            print("safemig: the passwords differ", file=sys.stderr)
+            return 2
+
+    async def run() -> None:
+        await _upgrade(settings)
+        db = Database(settings.database)
+        try:
+            await add_operator(db, args.name, password, args.role)
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(run())
+    except AccountError as exc:
+        print(f"safemig: {exc}", file=sys.stderr)
+        return 2
+    print(f"added {args.role} {args.name}", file=sys.stderr)
+    return 0
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:

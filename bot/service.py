@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from bot.content import Content, load_content
 from bot.core.dialogue import Dialogue
 from bot.crypto import Keyring
+from bot.handoff import EventBus, Handoffs, OperatorHours
 from bot.i18n import Catalogs
 from bot.offers import OfferData, load_data
 from bot.outbox import OutboxWorker, Sender
@@ -34,6 +35,8 @@ class Service:
     nlu: NLU | None
     dialogue: Dialogue
     outbox: OutboxWorker
+    handoffs: Handoffs
+    events: EventBus
     senders: dict[str, Sender] = field(default_factory=dict)
 
     @classmethod
@@ -51,9 +54,14 @@ class Service:
         if nlu is None and with_nlu:
             nlu = load_nlu(settings)
         outbox = OutboxWorker(db, keyring, senders)
+        # Any event may mean a reply was queued by another process: look at the outbox.
+        events = EventBus(db, on_event=lambda _event: outbox.wake())
+        handoffs = Handoffs(content, catalogs,
+                            OperatorHours.parse(settings.operator_hours, settings.timezone))
         dialogue = Dialogue(db, keyring, content, catalogs, nlu, on_commit=outbox.wake,
-                            offers=load_offer_data(settings))
-        return cls(settings, db, keyring, content, catalogs, nlu, dialogue, outbox, dict(senders))
+                            offers=load_offer_data(settings), handoffs=handoffs, events=events)
+        return cls(settings, db, keyring, content, catalogs, nlu, dialogue, outbox, handoffs,
+                   events, dict(senders))
 
     def add_sender(self, sender: Sender) -> None:
         """Register a channel's sender with the outbox."""

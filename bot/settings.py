@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     operator_hours: str = Field(default="Mon-Fri 08:00-20:00", alias="OPERATOR_HOURS")
     timezone: str = Field(default="Europe/Chisinau", alias="TIMEZONE")
     retention_days: int = Field(default=90, alias="RETENTION_DAYS", ge=1)
+    claim_minutes: float = Field(default=10, alias="HANDOFF_CLAIM_MINUTES", gt=0)
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
     nlu_cache: Path | None = Field(default=None, alias="NLU_CACHE_DIR")
 

@@ -1,4 +1,4 @@
-"""The ASGI application: web chat, health, metrics (and later webhooks and the console)."""
+"""The ASGI application: web chat, webhooks, the operator console, health and metrics."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from bot.channels.telegram import register_telegram
 from bot.channels.viber import register_viber
 from bot.channels.web import WebSender
 from bot.channels.web import router as web_router
+from bot.console import register_console
+from bot.housekeeping import housekeeping
 from bot.service import Service
-from bot.storage.maintenance import housekeeping
 
 
 def create_app(service: Service) -> FastAPI:
@@ -26,14 +27,14 @@ def create_app(service: Service) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        worker = asyncio.create_task(service.outbox.run(stop), name="outbox")
-        chores = asyncio.create_task(housekeeping(service.db, stop), name="housekeeping")
+        tasks = [asyncio.create_task(service.outbox.run(stop), name="outbox"),
+                 asyncio.create_task(service.events.run(stop), name="events"),
+                 asyncio.create_task(housekeeping(service, stop), name="housekeeping")]
         try:
             yield
         finally:
             stop.set()
-            await worker
-            await chores
+            await asyncio.gather(*tasks)
             await service.db.dispose()
 
     app = FastAPI(title="safemig", version="0.1.0", lifespan=lifespan, docs_url=None,
@@ -45,6 +46,7 @@ def create_app(service: Service) -> FastAPI:
     # (channel registrations go here, one line each)
     register_telegram(app, service)
     register_viber(app, service)
+    register_console(app, service)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

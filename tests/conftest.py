@@ -131,6 +131,8 @@ def make_settings(tmp_path: Path, db_url: str, **extra: Any) -> Settings:
         "SECRET_KEY": "test-secret-key-not-for-production",
         "CONTENT_DIR": FIXTURES / "content",
         "LOCALES_DIR": REPO_ROOT / "locales",
+        # Operators on duty unless a test says otherwise: results must not depend on the clock.
+        "OPERATOR_HOURS": "always",
         **extra,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -247,7 +249,7 @@ def env_for(tmp_path: Path, db_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     env.update({"DATABASE_URL": db_url, "VAR_DIR": str(tmp_path / "var"),
                 "SECRET_KEY": "process-test-secret", "CONTENT_DIR": str(FIXTURES / "content"),
-                "NLU_BACKEND": "embedded", "LOG_LEVEL": "WARNING"})
+                "NLU_BACKEND": "embedded", "LOG_LEVEL": "WARNING", "OPERATOR_HOURS": "always"})
     return env
 
 

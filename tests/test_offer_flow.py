@@ -28,7 +28,7 @@ async def test_a_pasted_offer_gets_a_report_and_a_person_for_high_risk(chat: Cha
     assert prompt[0].button_ids() == ["offerq", "menu"]
     replies = await chat.say(RISKY)
     report = replies[-1]
-    assert report.button_ids()[0] == "human"  # high risk: an operator is offered at once
+    assert report.button_ids()[0] == "human:high_risk_offer"  # high risk: a person is offered
     assert "0 800 77777" in report.text  # next steps carry the hotline from the directory
     [check] = await stored_checks(service)
     assert check.risk == "high" and check.source == "text"

@@ -84,7 +84,7 @@ async def test_nonsense_asks_did_you_mean_and_then_offers_a_person(smart: Chat) 
     assert "not sure I understood" in texts(first)
     second = await smart.say("zzkq wpxv qqrt")
     assert "talk to a person" in texts(second)
-    assert "human" in second[-1].button_ids()
+    assert "human:misunderstanding" in second[-1].button_ids()
 
 
 async def test_another_language_is_offered_not_forced(smart: Chat) -> None:

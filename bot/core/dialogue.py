@@ -21,11 +21,23 @@ from bot.content import Content
 from bot.core.messages import Incoming, Kind, Outgoing
 from bot.core.turn import MAX_TEXT, OFFER_LIKE_MIN, CheckedOffer, OfferTools, State, Turn
 from bot.crypto import Keyring
+from bot.handoff import texts as handoff_texts
+from bot.handoff.events import Event, EventBus
+from bot.handoff.service import Handoffs
 from bot.i18n import Catalogs
 from bot.offers import OfferData, ReportedOffer, fingerprint
 from bot.offers.privacy import mask_contacts
 from bot.offers.serialize import report_for_storage
-from bot.storage import Conversation, Database, Message, OfferCheck, OutboxItem, ProcessedUpdate
+from bot.storage import (
+    Conversation,
+    Database,
+    Handoff,
+    HandoffNote,
+    Message,
+    OfferCheck,
+    OutboxItem,
+    ProcessedUpdate,
+)
 from bot.storage.models import utcnow
 
 if TYPE_CHECKING:
@@ -49,6 +61,7 @@ class Result:
     replies: tuple[Outgoing, ...]
     conversation_id: int | None
     duplicate: bool = False
+    events: tuple[Event, ...] = ()
 
 
 class Dialogue:
@@ -63,6 +76,8 @@ class Dialogue:
         nlu: NLU | None = None,
         on_commit: Callable[[], None] | None = None,
         offers: OfferData | None = None,
+        handoffs: Handoffs | None = None,
+        events: EventBus | None = None,
     ) -> None:
         self.db = db
         self.keyring = keyring
@@ -72,6 +87,8 @@ class Dialogue:
         self.on_commit = on_commit
         self.offers = offers
         self.offer_key = keyring.derive("offer fingerprints")
+        self.handoffs = handoffs
+        self.events = events
 
     async def handle(self, incoming: Incoming) -> Result:
         """Handle one incoming message; raises ServiceUnavailable when storage is down."""
@@ -93,8 +110,11 @@ class Dialogue:
             raise ServiceUnavailable from exc
         if result.duplicate:
             metrics.DUPLICATES.labels(incoming.channel).inc()
-        elif self.on_commit is not None:
+            return result
+        if self.on_commit is not None:
             self.on_commit()
+        if self.events is not None:
+            await self.events.publish(list(result.events))
         return result
 
     async def set_blocked(self, channel: str, user_key: str, blocked: bool) -> None:
@@ -141,12 +161,19 @@ class Dialogue:
             if incoming.external_id and await self._seen(session, incoming):
                 return Result((), None, duplicate=True)
             conv = await self._conversation(session, incoming)
-            state = State(conv.language, conv.step, dict(conv.context), conv.campaign)
+            handoff = (await self.handoffs.current(session, conv.id)
+                       if self.handoffs is not None else None)
+            state = State(conv.language, conv.step, dict(conv.context), conv.campaign,
+                          handoff=handoff.status if handoff else None)
             turn = Turn(state, self.content, self.catalogs, parse,
                         await self._offer_tools(session, conv, incoming))
             replies = turn.run(incoming)
+            events: list[Event] = []
             if state.erase:
                 await self._erase(session, conv.id)
+                if handoff is not None:
+                    events.append(Event("handoff_changed", handoff.id, bool(handoff.urgent),
+                                        "closed"))
             else:
                 text = incoming.text[:MAX_TEXT]
                 if any(c.text is not None for c in turn.checks):
@@ -160,6 +187,8 @@ class Dialogue:
             conv.campaign = state.campaign
             conv.blocked = False
             conv.updated_at = utcnow()
+            if not state.erase:
+                events = await self._handoff(session, conv, turn, handoff, replies)
             for reply in replies:
                 if not state.erase:
                     # A report quotes the offer back, numbers included: keep them masked.
@@ -167,7 +196,38 @@ class Dialogue:
                     session.add(Message(conversation_id=conv.id, sender="bot", text=said))
                 session.add(OutboxItem(conversation_id=conv.id, channel=incoming.channel,
                                        payload=reply.to_json()))
-            return Result(tuple(replies), conv.id)
+            return Result(tuple(replies), conv.id, events=tuple(events))
+
+    async def _handoff(self, session: AsyncSession, conv: Conversation, turn: Turn,
+                       handoff: Handoff | None, replies: list[Outgoing]) -> list[Event]:
+        """Carry out what the turn decided about the hotline: queue, relay, leave."""
+        if self.handoffs is None:
+            return []
+        tr = self.catalogs.get(conv.language or "ro")
+        events: list[Event] = []
+        if turn.leave and handoff is not None:
+            events += await self.handoffs.leave(session, handoff)
+            replies.append(handoff_texts.left(tr))
+            return events
+        if turn.escalation is not None:
+            was_open = handoff is not None
+            handoff, opened = await self.handoffs.open(session, conv, turn.escalation)
+            events += opened
+            if not was_open:
+                conv.context = {**conv.context, "handoff_acked": False}
+            if handoff.status == "waiting" or not was_open:
+                info = await self.handoffs.queue_info(session, handoff)
+                replies.append(handoff_texts.queued(tr, self.content, info,
+                                                    urgent=handoff.urgent))
+        elif turn.queue_status and handoff is not None:
+            info = await self.handoffs.queue_info(session, handoff)
+            replies.append(handoff_texts.queued(tr, self.content, info, urgent=handoff.urgent))
+        if turn.relayed and handoff is not None:
+            events += await self.handoffs.relay(session, handoff)
+            if handoff.status == "waiting" and not conv.context.get("handoff_acked"):
+                conv.context = {**conv.context, "handoff_acked": True}
+                replies.append(handoff_texts.still_waiting(tr))
+        return events
 
     async def _offer_tools(self, session: AsyncSession, conv: Conversation,
                            incoming: Incoming) -> OfferTools | None:
@@ -226,6 +286,15 @@ class Dialogue:
             OfferCheck.conversation_id == conversation_id, ~OfferCheck.confirmed_scam))
         await session.execute(update(OfferCheck).where(
             OfferCheck.conversation_id == conversation_id).values(conversation_id=None))
+        # An open handoff closes; its notes go and the row, with no text, stays for the counts.
+        handoff_ids = select(Handoff.id).where(Handoff.conversation_id == conversation_id)
+        await session.execute(delete(HandoffNote).where(HandoffNote.handoff_id.in_(handoff_ids)))
+        await session.execute(
+            update(Handoff).where(Handoff.conversation_id == conversation_id,
+                                  Handoff.status != "closed")
+            .values(status="closed", outcome="user_erased", closed_at=utcnow()))
+        await session.execute(update(Handoff).where(
+            Handoff.conversation_id == conversation_id).values(conversation_id=None))
         log.info("conversation_erased", extra={"conversation": conversation_id})
 
 

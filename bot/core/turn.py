@@ -15,6 +15,7 @@ from babel import Locale
 from bot.content import Content
 from bot.core import menus
 from bot.core.messages import Button, Incoming, Kind, Outgoing
+from bot.handoff.service import Escalation
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, Catalogs, Translator, negotiate
 from bot.offers import OfferData, OfferReport, ReportedOffer, check_offer, looks_like_offer
 from bot.offers.questionnaire import questionnaire_report
@@ -60,6 +61,7 @@ class State:
     context: dict[str, Any]
     campaign: str | None = None
     erase: bool = False  # set by a confirmed /forget: the caller deletes the transcript
+    handoff: str | None = None  # "waiting" or "active" while the chat is with the hotline
 
 
 @dataclass(slots=True)
@@ -73,6 +75,11 @@ class Turn:
     offers: OfferTools | None = None
     replies: list[Outgoing] = field(default_factory=list)
     checks: list[CheckedOffer] = field(default_factory=list)
+    # What the caller does with the handoff after the turn (see dialogue.py):
+    escalation: Escalation | None = None  # open one, or raise an open one's urgency
+    leave: bool = False  # the user goes back to the bot
+    relayed: bool = False  # the text is for the operator; the bot does not answer it
+    queue_status: bool = False  # tell the user where they stand in the queue
 
     @property
     def tr(self) -> Translator:
@@ -118,6 +125,10 @@ class Turn:
             self._choose_language()
         elif name == "forget":
             self._forget_confirm()
+        elif name == "bot":
+            self._back_to_bot()
+        elif name in ("human", "operator"):
+            self._human("asked")
         else:
             self.say(self.tr._("I do not know the command /{name}.", name=name[:32]))
             self._help()
@@ -151,7 +162,10 @@ class Turn:
         elif kind == "offerq" and self.offers is not None:
             self._questionnaire(arg, self.offers)
         elif kind == "human":
-            self._human()
+            self._human(arg if arg in ("emergency", "high_risk_offer", "misunderstanding")
+                        else "asked")
+        elif kind == "bot":
+            self._back_to_bot()
         elif kind == "language":
             self._choose_language()
         elif kind == "about":
@@ -193,7 +207,8 @@ class Turn:
             "I can answer questions about working abroad safely, check a job offer and put "
             "you in touch with a hotline counsellor. Write your question in your own words, "
             "or use the buttons.\n\nCommands:\n- /menu: the main menu\n- /language: change "
-            "the language\n- /forget: erase our conversation\n- /help: this message"),
+            "the language\n- /human: talk to a person\n- /bot: back to the bot after talking "
+            "to a person\n- /forget: erase our conversation\n- /help: this message"),
             self._menu_or_languages())
 
     def _choose_language(self) -> None:
@@ -232,18 +247,24 @@ class Turn:
         answer, _ = self.content.render_answer("emergency", lang)
         if country:
             answer += self._country_part(country)
-        self.state.step = "emergency"
-        talk = Button("human", self.tr._("Talk to a person"))
-        self.say(answer, ((talk,), menus.back_row(self.tr)))
+        # The numbers come first, in this same reply; the chat goes to the front of the queue.
+        self.state.step = "handoff"
+        self.escalation = Escalation("emergency", urgent=True)
+        self.say(answer)
 
-    def _human(self) -> None:
-        # Handing over to an operator arrives with the operator console; until then the
-        # honest answer is the hotline itself.
-        self.state.step = "human"
-        self.say(self.content.fill(self.tr._(
-            "A hotline counsellor cannot reply in this chat yet. Please call the hotline: "
-            "{hotline} (free from Moldova) or {hotline_abroad} from abroad. In danger, call "
-            "{emergency}."), self.tr.language), (menus.back_row(self.tr),))
+    def _human(self, reason: str) -> None:
+        if self.state.handoff:
+            self.queue_status = True
+            return
+        self.state.step = "handoff"
+        self.escalation = Escalation(reason)
+
+    def _back_to_bot(self) -> None:
+        if self.state.handoff:
+            self.leave = True
+            self.state.step = "menu"
+        else:
+            self._menu()
 
     def _offer_start(self) -> None:
         self.state.step = "offer:text"
@@ -275,7 +296,7 @@ class Turn:
         body = render_report(report, self.tr.language, data=offers.data)
         rows: list[tuple[Button, ...]] = []
         if report.risk == "high":
-            rows.append((Button("human", self.tr._("Talk to a person now")),))
+            rows.append((Button("human:high_risk_offer", self.tr._("Talk to a person now")),))
         rows.append((Button("offer", self.tr._("Check another offer")),))
         rows.append(menus.back_row(self.tr))
         self.say(self.content.fill(body, self.tr.language), tuple(rows))
@@ -365,6 +386,11 @@ class Turn:
                     negotiate([incoming.locale_hint]) or DEFAULT_LANGUAGE)
             self._emergency(next(iter(parse.countries()), None))
             return
+        if self.state.handoff and not self.state.step.startswith("offer:"):
+            # With the hotline: the operator answers, the bot keeps quiet.
+            self.state.step = "handoff"
+            self.relayed = True
+            return
         if self.state.language is None:
             if parse is not None and parse.language in LANGUAGES and (
                     parse.language_confidence >= SWITCH_CONFIDENCE):
@@ -413,7 +439,7 @@ class Turn:
         elif intent == "change_language":
             self._choose_language()
         elif intent == "talk_to_human":
-            self._human()
+            self._human("asked")
         elif intent == "delete_my_data":
             self._forget_confirm()
         elif intent == "check_offer":
@@ -433,7 +459,7 @@ class Turn:
             for g in guesses if g in self.content.topics
         ]
         if misses >= MISSES_BEFORE_HUMAN:
-            rows.append((Button("human", self.tr._("Talk to a person")),))
+            rows.append((Button("human:misunderstanding", self.tr._("Talk to a person")),))
             text = self.tr._("Sorry, I still do not understand. Did you mean one of these, or "
                              "would you like to talk to a person?")
         else:

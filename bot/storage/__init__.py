@@ -2,20 +2,32 @@
 
 from bot.storage.db import Database
 from bot.storage.models import (
+    AuditEntry,
     Base,
     Conversation,
+    Handoff,
+    HandoffNote,
+    LoginFailure,
     Message,
     OfferCheck,
+    Operator,
+    OperatorSession,
     OutboxItem,
     ProcessedUpdate,
 )
 
 __all__ = [
+    "AuditEntry",
     "Base",
     "Conversation",
     "Database",
+    "Handoff",
+    "HandoffNote",
+    "LoginFailure",
     "Message",
     "OfferCheck",
+    "Operator",
+    "OperatorSession",
     "OutboxItem",
     "ProcessedUpdate",
 ]

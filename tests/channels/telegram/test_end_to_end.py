@@ -214,7 +214,7 @@ def test_a_conversation_through_the_webhook_of_the_real_server(
     [prompt] = reply(press(10, "offer"))
     assert buttons(prompt) == ["offerq", "menu"]
     [report] = reply(text_update(11, RISKY_OFFER))
-    assert buttons(report)[0] == "human"
+    assert buttons(report)[0] == "human:high_risk_offer"
     assert "<b>" in report["text"] and "0 800 77777" in report["text"]
     assert len(report["text"]) <= 4096
 

@@ -234,7 +234,8 @@ def test_every_button_id_the_core_makes_fits_in_callback_data() -> None:
     tr = Catalogs(REPO_ROOT / "locales").get("en")
     ids = [b.id for rows in (menus.language_rows(), menus.main_menu(tr), menus.categories(tr))
            for row in rows for b in row]
-    ids += ["human", "menu", "forget:yes", "forget:no", *(f"switch:{c}" for c in LANGUAGES)]
+    ids += ["human", "human:high_risk_offer", "human:misunderstanding", "bot", "menu",
+            "forget:yes", "forget:no", *(f"switch:{c}" for c in LANGUAGES)]
     for content_dir in (REPO_ROOT / "content", FIXTURES / "content"):
         content = load_content(content_dir, 90)
         ids += [f"{kind}:{tid}" for tid in content.topics for kind in ("topic", "more", "did")]
