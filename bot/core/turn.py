@@ -31,6 +31,7 @@ CAMPAIGN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SWITCH_CONFIDENCE = 0.9  # a message must be clearly in another language before we offer to switch
 MISSES_BEFORE_HUMAN = 2
 TOPIC_INTENTS = frozenset(tid for ids in menus.CATEGORIES.values() for tid in ids) | {"about_bot"}
+OUT_OF_SCOPE_SURE = 0.5
 OFFER_LIKE_MIN = 120  # characters: shorter texts are questions, not pasted job ads
 
 
@@ -421,7 +422,9 @@ class Turn:
         if intent in TOPIC_INTENTS and self.content.topic(intent):
             self.state.context["misses"] = 0
             self._topic(intent)
-        elif intent == "nlu_fallback":
+        elif intent == "nlu_fallback" or (intent == "out_of_scope"
+                                          and parse.confidence < OUT_OF_SCOPE_SURE):
+            # An unsure "out of scope" is as good as not understood: offer the likely topics.
             self._not_understood(parse)
         else:
             self.state.context["misses"] = 0
