@@ -1,8 +1,9 @@
 """Chores the service runs by itself while it serves.
 
 Every pass (30 s): remind users whose chat nobody claimed in time. Every
-hour: forget old delivery ids, expired console sessions and old failed
-logins. Any worker may run them; the database keeps them from clashing.
+hour: purge conversations older than ``RETENTION_DAYS``, and forget old
+delivery ids, expired console sessions and old failed logins. Any worker may
+run them; the database keeps them from clashing.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy import delete
 
 from bot.service import Service
 from bot.storage import LoginFailure, OperatorSession
-from bot.storage.maintenance import purge_processed_updates
+from bot.storage.maintenance import purge_expired, purge_processed_updates
 from bot.storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ async def remind_unclaimed(service: Service) -> int:
 async def hourly(service: Service) -> None:
     """Forget what is no longer needed."""
     purged = await purge_processed_updates(service.db)
+    await purge_expired(service.db, service.settings.retention_days)
     now = utcnow()
     async with service.db.transaction() as session:
         await session.execute(delete(OperatorSession).where(OperatorSession.expires_at < now))

@@ -258,6 +258,19 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+class DailyCount(Base):
+    """Anonymous counts kept after the retention purge deletes the conversations themselves."""
+
+    __tablename__ = "daily_counts"
+    __table_args__ = (UniqueConstraint("day", "channel", "metric"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD, UTC
+    channel: Mapped[str] = mapped_column(String(16))
+    metric: Mapped[str] = mapped_column(String(32))  # conversations | messages_user | ...
+    count: Mapped[int] = mapped_column(default=0)
+
+
 class ProcessedUpdate(Base):
     """Ids of deliveries already handled, so that platform retries are answered once."""
 
