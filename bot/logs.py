@@ -35,10 +35,15 @@ def setup_logging(level: str = "INFO") -> None:
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    # httpx logs every request URL, and a Telegram URL carries the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    # At DEBUG, SQLAlchemy would log statement parameters: message text.
-    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+    wanted = logging.getLevelName(level.upper())
+    wanted = wanted if isinstance(wanted, int) else logging.INFO
+    # DEBUG is for our own code only: libraries log what they handle at DEBUG (the
+    # database drivers log statement parameters, that is, message text).
+    root.setLevel(max(wanted, logging.INFO))
+    for ours in ("bot", "nlu"):
+        logging.getLogger(ours).setLevel(wanted)
+    # Libraries that log data even above DEBUG: httpx logs request URLs, and a Telegram
+    # URL carries the bot token; the database layers log statements and parameters.
+    for noisy in ("httpx", "httpcore", "alembic", "sqlalchemy", "aiosqlite", "asyncpg",
+                  "telegram", "viberbot", "websockets"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

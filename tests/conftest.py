@@ -240,6 +240,14 @@ def nlu_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("nlu-cache")
 
 
+@pytest.fixture(scope="session")
+def nlu_model(nlu_cache: Path):  # type: ignore[no-untyped-def]
+    """The embedded model trained once for the whole session (from the shared cache)."""
+    from nlu import build_nlu
+
+    return build_nlu("embedded", data_dir=REPO_ROOT / "nlu" / "data", cache_dir=nlu_cache)
+
+
 @pytest.fixture(autouse=True)
 def _share_nlu_cache(nlu_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NLU_CACHE_DIR", str(nlu_cache))

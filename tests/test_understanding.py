@@ -12,15 +12,6 @@ from bot.settings import REPO_ROOT, Settings
 from tests.conftest import Chat, RecordingSender, make_settings, texts
 
 
-@pytest.fixture(scope="session")
-def nlu_model(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """The embedded model trained once for the whole session."""
-    from nlu import build_nlu
-
-    return build_nlu("embedded", data_dir=REPO_ROOT / "nlu" / "data",
-                     cache_dir=tmp_path_factory.mktemp("nlu"))
-
-
 @pytest.fixture
 async def smart(tmp_path: Path, db_url: str, nlu_model) -> AsyncIterator[Chat]:  # type: ignore[no-untyped-def]
     """A user talking to the service with the real content and the real NLU."""

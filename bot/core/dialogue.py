@@ -196,6 +196,9 @@ class Dialogue:
                     session.add(Message(conversation_id=conv.id, sender="bot", text=said))
                 session.add(OutboxItem(conversation_id=conv.id, channel=incoming.channel,
                                        payload=reply.to_json()))
+            log.debug("turn", extra={"conversation": conv.id, "kind": incoming.kind.value,
+                                     "intent": parse.intent if parse else None,
+                                     "step": state.step, "replies": len(replies)})
             return Result(tuple(replies), conv.id, events=tuple(events))
 
     async def _handoff(self, session: AsyncSession, conv: Conversation, turn: Turn,

@@ -7,6 +7,7 @@ publish after the commit. Access is fail-closed and every refusal says why.
 
 from __future__ import annotations
 
+import logging
 import math
 import statistics
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ from bot.storage import (
     OutboxItem,
 )
 from bot.storage.models import utcnow
+
+log = logging.getLogger(__name__)
 
 REASONS = ("asked", "emergency", "high_risk_offer", "misunderstanding")
 OUTCOMES = ("information_given", "offer_verified", "referred_assistance", "referred_police",
@@ -123,6 +126,9 @@ class Handoffs:
             after_hours=not self.hours.is_open(now), opened_at=now, last_activity_at=now)
         session.add(handoff)
         await session.flush()
+        log.info("handoff_opened", extra={"handoff": handoff.id, "reason": handoff.reason,
+                                          "urgent": handoff.urgent, "channel": handoff.channel,
+                                          "after_hours": handoff.after_hours})
         return handoff, [_event("handoff_opened", handoff)]
 
     async def queue_info(self, session: AsyncSession, handoff: Handoff,
@@ -333,6 +339,8 @@ class Handoffs:
     async def _finish(self, session: AsyncSession, handoff: Handoff, outcome: str,
                       operator: Operator | None) -> None:
         now = utcnow()
+        if operator is None:
+            log.info("handoff_left", extra={"handoff": handoff.id, "outcome": outcome})
         handoff.status, handoff.outcome = "closed", outcome
         handoff.closed_at = handoff.last_activity_at = now
         if handoff.conversation_id is None:
@@ -352,6 +360,8 @@ class Handoffs:
     @staticmethod
     def _audit(session: AsyncSession, operator: Operator, action: str, handoff: Handoff,
                **detail: Any) -> None:
+        log.info("handoff_" + action, extra={"handoff": handoff.id, "operator": operator.id,
+                                             **detail})
         session.add(AuditEntry(operator_id=operator.id, action=action, handoff_id=handoff.id,
                                detail=detail))
 
