@@ -137,7 +137,8 @@ class Dialogue:
             return None
         hint = await self._language_of(incoming)
         try:
-            parse = await self.nlu.parse(incoming.text[:MAX_TEXT], lang_hint=hint)
+            with metrics.NLU_SECONDS.time():
+                parse = await self.nlu.parse(incoming.text[:MAX_TEXT], lang_hint=hint)
         except Exception:  # the NLU must never take the conversation down
             log.exception("nlu_failed")
             return None

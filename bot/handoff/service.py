@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import metrics
 from bot.content import Content
 from bot.core.messages import Outgoing
 from bot.crypto import display_pseudonym
@@ -126,6 +127,7 @@ class Handoffs:
             after_hours=not self.hours.is_open(now), opened_at=now, last_activity_at=now)
         session.add(handoff)
         await session.flush()
+        metrics.HANDOFFS_OPENED.labels(handoff.reason).inc()
         log.info("handoff_opened", extra={"handoff": handoff.id, "reason": handoff.reason,
                                           "urgent": handoff.urgent, "channel": handoff.channel,
                                           "after_hours": handoff.after_hours})
@@ -191,6 +193,8 @@ class Handoffs:
             raise Conflict("already claimed" if handoff.status == "active" else "closed")
         handoff = await self.get(session, handoff_id)
         await session.refresh(handoff)
+        metrics.HANDOFF_WAIT.labels(str(handoff.urgent).lower()).observe(
+            (now - handoff.opened_at).total_seconds())
         self._audit(session, operator, "claim", handoff)
         await self._tell_user(session, handoff, texts.joined(self._tr(handoff)))
         return handoff, [_event("handoff_changed", handoff)]
@@ -339,6 +343,7 @@ class Handoffs:
     async def _finish(self, session: AsyncSession, handoff: Handoff, outcome: str,
                       operator: Operator | None) -> None:
         now = utcnow()
+        metrics.HANDOFFS_CLOSED.labels(outcome).inc()
         if operator is None:
             log.info("handoff_left", extra={"handoff": handoff.id, "outcome": outcome})
         handoff.status, handoff.outcome = "closed", outcome
