@@ -61,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--password-stdin", action="store_true")
     add.set_defaults(func=_operator_add)
 
+    keys = sub.add_parser("keys", help="secret key tasks").add_subparsers(metavar="TASK")
+    rotate = keys.add_parser("rotate", help="move stored data from SECRET_KEY_PREVIOUS to "
+                             "SECRET_KEY (see docs/deploy.md)")
+    rotate.set_defaults(func=_keys_rotate)
+
     _register_optional(sub)
     return parser
 
@@ -119,6 +124,30 @@ def _operator_add(args: argparse.Namespace) -> int:
         print(f"safemig: {exc}", file=sys.stderr)
         return 2
     print(f"added {args.role} {args.name}", file=sys.stderr)
+    return 0
+
+
+def _keys_rotate(args: argparse.Namespace) -> int:
+    settings: Settings = args.settings
+    from bot.crypto import Keyring
+    from bot.keys import rotate
+    from bot.storage import Database
+
+    if not settings.previous_secrets:
+        print("safemig: set SECRET_KEY_PREVIOUS to the old key(s) first", file=sys.stderr)
+        return 2
+
+    async def run() -> None:
+        await _upgrade(settings)
+        db = Database(settings.database)
+        try:
+            done = await rotate(db, Keyring(settings.secret, settings.previous_secrets))
+        finally:
+            await db.dispose()
+        print(f"re-keyed {done.rekeyed}, already current {done.current}, "
+              f"unreadable {done.unreadable}", file=sys.stderr)
+
+    asyncio.run(run())
     return 0
 
 

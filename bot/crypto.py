@@ -2,6 +2,10 @@
 
 The raw messenger id never reaches the database: conversations are keyed by
 an HMAC of it, and the address needed to reply is stored encrypted.
+
+Rotation: a Keyring built with ``previous`` secrets encrypts with the current
+one and decrypts with any; ``safemig keys rotate`` (``bot/keys.py``) then
+re-keys and re-encrypts the stored conversations (docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -9,8 +13,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Sequence
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -22,10 +27,12 @@ _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud by ope
 class Keyring:
     """Derives independent keys for each purpose from one master secret."""
 
-    def __init__(self, secret: bytes) -> None:
+    def __init__(self, secret: bytes, previous: Sequence[bytes] = ()) -> None:
         self._secret = secret
         self._pseudonym_key = self._derive(b"safemig pseudonym v1")
-        self._fernet = Fernet(base64.urlsafe_b64encode(self._derive(b"safemig address v1")))
+        self.previous = tuple(Keyring(old) for old in previous)
+        self._fernet = MultiFernet([_address_fernet(self),
+                                    *(_address_fernet(k) for k in self.previous)])
 
     def derive(self, purpose: str) -> bytes:
         """A key for one purpose (for example the offer fingerprints)."""
@@ -53,11 +60,22 @@ class Keyring:
         return self._fernet.encrypt(plain.encode()).decode()
 
     def decrypt(self, token: str) -> str:
-        """Decrypt a stored reply address; raises ValueError when the key does not fit."""
+        """Decrypt a stored reply address; raises ValueError when no key fits."""
         try:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken as exc:
             raise ValueError("reply address cannot be decrypted with this SECRET_KEY") from exc
+
+    def reencrypt(self, token: str) -> str:
+        """The same address encrypted with the current key; raises ValueError when no key fits."""
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken as exc:
+            raise ValueError("reply address cannot be decrypted with these keys") from exc
+
+
+def _address_fernet(keyring: Keyring) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(keyring._derive(b"safemig address v1")))
 
 
 def display_pseudonym(user_key: str) -> str:

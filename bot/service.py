@@ -48,7 +48,7 @@ class Service:
         the configured backend is loaded unless ``with_nlu`` is false.
         """
         db = Database(settings.database)
-        keyring = Keyring(settings.secret)
+        keyring = Keyring(settings.secret, settings.previous_secrets)
         content = load_content(settings.content_dir, settings.retention_days)
         catalogs = Catalogs(settings.locales_dir)
         if nlu is None and with_nlu:

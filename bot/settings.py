@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     var_dir: Path = Field(default=Path("var"), alias="VAR_DIR")
     database_url: str = Field(default="", alias="DATABASE_URL")
     secret_key: SecretStr = Field(default=SecretStr(""), alias="SECRET_KEY")
+    # Older secrets, comma-separated, while a rotation is under way (docs/deploy.md).
+    secret_key_previous: SecretStr = Field(default=SecretStr(""), alias="SECRET_KEY_PREVIOUS")
     public_url: str = Field(default="", alias="PUBLIC_URL")
     telegram_token: SecretStr = Field(default=SecretStr(""), alias="TELEGRAM_TOKEN")
     telegram_webhook_secret: SecretStr = Field(
@@ -69,6 +71,12 @@ class Settings(BaseSettings):
         if configured:
             return configured.encode()
         return _generated_secret(self.var_dir / "secret_key")
+
+    @property
+    def previous_secrets(self) -> tuple[bytes, ...]:
+        """Secrets used before the current one; they still decrypt, never encrypt."""
+        raw = self.secret_key_previous.get_secret_value()
+        return tuple(part.strip().encode() for part in raw.split(",") if part.strip())
 
     @property
     def nlu_cache_dir(self) -> Path:
