@@ -41,3 +41,6 @@ HANDOFF_WAIT = Histogram(
 HANDOFFS_CLOSED = Counter(
     "safemig_handoffs_closed_total", "Handoffs closed, by outcome", ["outcome"]
 )
+FLOODED = Counter(
+    "safemig_flood_limited_total", "Messages not answered because a user sent too many", ["channel"]
+)

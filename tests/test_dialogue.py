@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from bot.core.messages import Kind
 from bot.service import Service
@@ -158,3 +159,19 @@ async def test_reply_address_is_stored_encrypted(chat: Chat, service: Service) -
     assert chat.address not in conv.address_enc
     assert service.keyring.decrypt(conv.address_enc) == chat.address
     assert "u1" not in conv.user_key
+
+
+async def test_a_flood_gets_one_clear_answer_and_nothing_is_lost(chat: Chat,
+                                                                 service: Service) -> None:
+    from bot.core.dialogue import FLOOD_LIMIT
+    from bot.storage import Message
+
+    await chat.press("lang:en")
+    for i in range(FLOOD_LIMIT - 1):
+        assert await chat.say(f"/menu {i}")  # still answered
+    over = [await chat.say(f"message {i}") for i in range(3)]
+    # The first message over the limit is told why; the next ones get no answer.
+    assert "very quickly" in over[0][0].text and over[1] == [] and over[2] == []
+    async with service.db.sessions() as session:
+        kept = (await session.scalars(select(Message.text).where(Message.sender == "user"))).all()
+    assert {"message 0", "message 1", "message 2"} <= set(kept)

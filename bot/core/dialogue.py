@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
@@ -48,6 +49,10 @@ log = logging.getLogger(__name__)
 # Failures worth another try: a dropped connection, a busy database, or two first
 # messages of a new user racing to create the conversation.
 TRANSIENT = (OperationalError, IntegrityError, DBAPIError, OSError, TimeoutError)
+# A person in distress may send many short messages; a script sends hundreds. Above this,
+# messages are still kept (an operator may read them) but the bot does not answer them.
+FLOOD_LIMIT = 30
+FLOOD_WINDOW = timedelta(seconds=60)
 
 
 class ServiceUnavailable(Exception):
@@ -162,6 +167,8 @@ class Dialogue:
             if incoming.external_id and await self._seen(session, incoming):
                 return Result((), None, duplicate=True)
             conv = await self._conversation(session, incoming)
+            if await self._flooding(session, conv):
+                return await self._flood_reply(session, conv, incoming)
             handoff = (await self.handoffs.current(session, conv.id)
                        if self.handoffs is not None else None)
             state = State(conv.language, conv.step, dict(conv.context), conv.campaign,
@@ -232,6 +239,33 @@ class Dialogue:
                 conv.context = {**conv.context, "handoff_acked": True}
                 replies.append(handoff_texts.still_waiting(tr))
         return events
+
+    async def _flooding(self, session: AsyncSession, conv: Conversation) -> bool:
+        recent = await session.scalar(
+            select(func.count()).select_from(Message).where(
+                Message.conversation_id == conv.id, Message.sender == "user",
+                Message.created_at > utcnow() - FLOOD_WINDOW))
+        return int(recent or 0) >= FLOOD_LIMIT
+
+    async def _flood_reply(self, session: AsyncSession, conv: Conversation,
+                           incoming: Incoming) -> Result:
+        """Keep the message, answer the first one over the limit, then stay quiet."""
+        metrics.FLOODED.labels(incoming.channel).inc()
+        session.add(Message(conversation_id=conv.id, sender="user", kind=incoming.kind.value,
+                            text=mask_contacts(incoming.text[:MAX_TEXT]),
+                            meta={"flood": True}))
+        warned = conv.context.get("flood_warned_at")
+        now = utcnow()
+        if warned and now.timestamp() - float(warned) < FLOOD_WINDOW.total_seconds():
+            return Result((), conv.id)
+        conv.context = {**conv.context, "flood_warned_at": now.timestamp()}
+        tr = self.catalogs.get(conv.language or "ro")
+        reply = Outgoing(tr._("You are sending many messages very quickly. Please wait a "
+                              "minute; then I will answer again."), (), tr.language)
+        session.add(OutboxItem(conversation_id=conv.id, channel=incoming.channel,
+                               payload=reply.to_json()))
+        log.warning("flood_limited", extra={"conversation": conv.id, "channel": incoming.channel})
+        return Result((reply,), conv.id)
 
     async def _offer_tools(self, session: AsyncSession, conv: Conversation,
                            incoming: Incoming) -> OfferTools | None:
