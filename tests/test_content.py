@@ -81,6 +81,11 @@ def edit(path: Path, change) -> None:  # type: ignore[no-untyped-def]
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
 
 
+def reply(data, reply_id: str):  # type: ignore[no-untyped-def]
+    """One canned reply of canned.yml's data, by id."""
+    return next(r for r in data["replies"] if r["id"] == reply_id)
+
+
 BREAKAGES = [
     ("A language is missing", "topics/work_contract.yml",
      lambda d: d["text"].pop("uk"), "no uk text"),
@@ -97,6 +102,25 @@ BREAKAGES = [
      lambda d: d["text"]["rom"].update(review="needs_review"), "native speaker"),
     ("An answer longer than a phone screen", "topics/verify_agency.yml",
      lambda d: d["text"]["en"].update(answer="x" * 800), "answer must have"),
+    ("A canned reply misses a language", "canned.yml",
+     lambda d: reply(d, "greeting")["text"].pop("rom"), "canned.yml: greeting: no rom text"),
+    ("A canned reply has no body", "canned.yml",
+     lambda d: reply(d, "closing")["text"]["uk"].update(body=""),
+     "canned.yml: closing: uk: no body"),
+    ("A canned reply's placeholders differ between languages", "canned.yml",
+     lambda d: reply(d, "call_us")["text"]["ru"].update(
+         body=reply(d, "call_us")["text"]["ru"]["body"].replace("{hotline_abroad}", "")),
+     "canned.yml: call_us: placeholders differ"),
+    ("A canned reply names an unknown service", "canned.yml",
+     lambda d: [t.update(body=t["body"] + " {hotlin}")
+                for t in reply(d, "closing")["text"].values()],
+     "canned.yml: closing: en: unknown placeholder {hotlin}"),
+    ("A canned reply shows an unverified number", "canned.yml",
+     lambda d: [t.update(body=t["body"] + " {cctp}")
+                for t in reply(d, "closing")["text"].values()],
+     "canned.yml: closing: ro: {cctp} is an unverified number"),
+    ("A canned reply uses an id twice", "canned.yml",
+     lambda d: reply(d, "closing").update(id="greeting"), "canned.yml: greeting: duplicate id"),
 ]
 
 
@@ -141,3 +165,43 @@ def test_the_check_fails_on_a_stale_catalogue_entry(tmp_path: Path) -> None:
     po.write_text(po.read_text(encoding="utf-8") + '\nmsgid "A sentence the code no longer says"\n'
                   'msgstr "Речення, якого вже немає"\n', encoding="utf-8")
     assert any("stale" in p and "no longer says" in p for p in check_all(CONTENT, locales))
+
+
+def test_the_check_fails_on_a_catalogue_entry_with_other_placeholders(tmp_path: Path) -> None:
+    locales = tmp_path / "locales"
+    shutil.copytree(LOCALES, locales)
+    po = locales / "ro" / "LC_MESSAGES" / "messages.po"
+    text = po.read_text(encoding="utf-8")
+    assert "{hotline_abroad} din străinătate" in text
+    po.write_text(text.replace("{hotline_abroad} din", "{hotline_abroad_} din"), encoding="utf-8")
+    assert any("placeholders differ from the msgid" in p and "All operators are busy" in p
+               for p in check_all(CONTENT, locales))
+
+
+def test_a_plural_form_may_leave_out_the_count_but_nothing_else() -> None:
+    from bot.content.check import _same_placeholders
+
+    ids = ("{n} minute to {place}", "{n} minutes to {place}")
+    assert _same_placeholders(ids, ("o minută până la {place}", "{n} minute până la {place}"))
+    assert not _same_placeholders(ids, ("{n} minut", "{n} minute până la {place}"))
+    assert not _same_placeholders(ids, ("{n} minut {x} {place}", "{n} minute {place}"))
+
+
+def test_canned_replies_are_optional(broken: Path) -> None:
+    (broken / "canned.yml").unlink()
+    assert check_all(broken, LOCALES) == []
+
+
+def test_the_fixture_content_has_no_canned_reply_problem() -> None:
+    fixtures = Path(__file__).resolve().parent / "fixtures" / "content"
+    assert not (fixtures / "canned.yml").exists()
+    assert not [p for p in check_all(fixtures, LOCALES) if "canned" in p]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_canned_reply_exists_in_every_language_with_numbers_filled(lang: str) -> None:
+    data = yaml.safe_load((CONTENT / "canned.yml").read_text(encoding="utf-8"))
+    for item in data["replies"]:
+        text = item["text"][lang]
+        assert text["title"].strip(), item["id"]
+        assert "{" not in shipped().fill(text["body"], lang), item["id"]

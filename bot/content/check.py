@@ -19,6 +19,7 @@ from bot.content.loader import (
     Service,
     Topic,
     load_content,
+    read_yaml,
 )
 from bot.core.turn import TOPIC_INTENTS
 from bot.settings import LANGUAGES, REPO_ROOT
@@ -36,6 +37,7 @@ def check_all(content_dir: Path, locales_dir: Path) -> list[str]:
         return [str(exc)]
     problems = list(_check_services(content))
     problems += list(_check_topics(content))
+    problems += list(_check_canned(content_dir / "canned.yml", content))
     problems += list(check_catalogues(locales_dir))
     return problems
 
@@ -79,17 +81,71 @@ def _check_topic(topic: Topic, content: Content) -> Iterator[str]:
             yield f"{where}: {lang}: answer must have 1 to {MAX_ANSWER} characters"
         if len(text.more) > MAX_MORE:
             yield f"{where}: {lang}: more has over {MAX_MORE} characters"
-        found = set(PLACEHOLDER.findall(text.answer + text.more))
-        placeholders[lang] = found
-        for name in sorted(found - EXTRA_PLACEHOLDERS):
-            service = content.national.get(name)
-            if service is None:
-                yield f"{where}: {lang}: unknown placeholder {{{name}}}"
-            elif not service.verified:
-                yield f"{where}: {lang}: {{{name}}} is an unverified number and must not be shown"
+        placeholders[lang] = set(PLACEHOLDER.findall(text.answer + text.more))
+        yield from _check_placeholders(f"{where}: {lang}", placeholders[lang], content,
+                                       EXTRA_PLACEHOLDERS)
+    yield from _placeholders_agree(where, placeholders)
+
+
+def _check_placeholders(where: str, found: set[str], content: Content,
+                        extra: frozenset[str] = frozenset()) -> Iterator[str]:
+    """Each placeholder names a verified national service (or one of ``extra``)."""
+    for name in sorted(found - extra):
+        service = content.national.get(name)
+        if service is None:
+            yield f"{where}: unknown placeholder {{{name}}}"
+        elif not service.verified:
+            yield f"{where}: {{{name}}} is an unverified number and must not be shown"
+
+
+def _placeholders_agree(where: str, placeholders: dict[str, set[str]]) -> Iterator[str]:
+    """Every language of one text uses the same placeholders."""
     if len({frozenset(p) for p in placeholders.values()}) > 1:
         detail = ", ".join(f"{lang}={sorted(p)}" for lang, p in placeholders.items())
         yield f"{where}: placeholders differ between languages: {detail}"
+
+
+def _check_canned(path: Path, content: Content) -> Iterator[str]:
+    """The operators' canned replies: every language, only verified numbers (file optional)."""
+    if not path.exists():
+        return
+    try:
+        data = read_yaml(path) or {}
+    except ContentError as exc:
+        yield str(exc)
+        return
+    replies = data.get("replies") if isinstance(data, dict) else None
+    if not isinstance(replies, list):
+        yield f"{path.name}: expected a list under 'replies'"
+        return
+    seen: set[str] = set()
+    for number, reply in enumerate(replies, start=1):
+        if not isinstance(reply, dict) or not reply.get("id"):
+            yield f"{path.name}: reply {number} has no id"
+            continue
+        where = f"{path.name}: {reply['id']}"
+        if reply["id"] in seen:
+            yield f"{where}: duplicate id"
+        seen.add(reply["id"])
+        texts = reply.get("text")
+        if not isinstance(texts, dict):
+            texts = {}
+        placeholders: dict[str, set[str]] = {}
+        for lang in LANGUAGES:
+            text = texts.get(lang)
+            if text is None:
+                yield f"{where}: no {lang} text"
+                continue
+            title = text.get("title") if isinstance(text, dict) else None
+            body = text.get("body") if isinstance(text, dict) else None
+            if not isinstance(title, str) or not title.strip():
+                yield f"{where}: {lang}: no title"
+            if not isinstance(body, str) or not body.strip():
+                yield f"{where}: {lang}: no body"
+                continue
+            placeholders[lang] = set(PLACEHOLDER.findall(body))
+            yield from _check_placeholders(f"{where}: {lang}", placeholders[lang], content)
+        yield from _placeholders_agree(where, placeholders)
 
 
 def _check_services(content: Content) -> Iterator[str]:
@@ -151,6 +207,26 @@ def check_catalogues(locales_dir: Path) -> Iterator[str]:
             elif not all(message.string if isinstance(message.string, tuple)
                          else (message.string,)):
                 yield f"locales/{lang}: untranslated: {_key(message.id)[:60]!r}"
+            elif not _same_placeholders(message.id, message.string or ""):
+                yield (f"locales/{lang}: placeholders differ from the msgid: "
+                       f"{_key(message.id)[:60]!r}")
+
+
+def _same_placeholders(msgid: str | tuple[str, ...] | list[str],
+                       msgstr: str | tuple[str, ...] | list[str]) -> bool:
+    """A translation fills exactly the msgid's ``{names}`` (a plural form may leave out {n}).
+
+    An unknown name breaks the message at run time; a missing one loses a number.
+    """
+    ids = [msgid] if isinstance(msgid, str) else list(msgid)
+    strings = [msgstr] if isinstance(msgstr, str) else list(msgstr)
+    wanted = {name for text in ids for name in PLACEHOLDER.findall(text)}
+    optional = {"n"} if len(ids) > 1 else set()
+    for text in strings:
+        found = set(PLACEHOLDER.findall(text))
+        if found - wanted or (wanted - optional) - found:
+            return False
+    return True
 
 
 def extracted_msgids() -> set[str | tuple[str, ...]]:
