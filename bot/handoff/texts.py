@@ -41,6 +41,8 @@ def queued(tr: Translator, content: Content, info: QueueInfo, *, urgent: bool) -
             "write your message here: it will wait for the next operator. If you need help "
             "now, call the hotline {hotline} (free) or, in danger, {emergency}.",
             hours=info.hours, **numbers(content, tr.language))
+        # 0 800 numbers cannot be dialled from abroad, where many of our users are.
+        text += " " + tr._("From abroad: {hotline_abroad}.", **numbers(content, tr.language))
     elif info.position <= 0:
         text = tr._("An operator from the hotline is with you in this chat.")
     else:
