@@ -33,6 +33,7 @@ __all__ = [
 COUNTRY = "country"
 _CODE = re.compile(r"^[A-Z]{2}$")
 _TOKEN = re.compile(r"[^\W_]+")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 # Inflectional endings of folded Romanian, Russian, Ukrainian (and Romani
 # locative/ablative) nouns. A token minus one of these is a stem candidate.
 _ENDINGS = (
@@ -74,14 +75,19 @@ class Gazetteer:
     """Finds country names in text; build it once, call ``extract`` per message."""
 
     def __init__(self, names: Mapping[str, str], never: Iterable[str] = ()) -> None:
-        self._never = frozenset(fold(w) for w in never)
+        """``never``: words that are never countries, and ``!Name`` for names that count
+        only in capitals (the form ``load_base`` returns and the model cache keeps)."""
+        words = list(never)
+        self._never = frozenset(fold(w) for w in words if not w.startswith("!"))
+        shouted = frozenset(tuple(_TOKEN.findall(fold(w[1:]))) for w in words
+                            if w.startswith("!"))
         self._exact: dict[tuple[str, ...], _Name] = {}
         self._by_key: dict[str, list[_Name]] = {}
         for surface, code in names.items():
             tokens = tuple(_TOKEN.findall(fold(surface)))
             if not tokens or not _CODE.match(code) or code in NOT_DESTINATIONS:
                 continue
-            name = _Name(tokens, code, len("".join(tokens)) <= 2)
+            name = _Name(tokens, code, len("".join(tokens)) <= 2 or tokens in shouted)
             self._exact[tokens] = name
             first = tokens[0]
             min_len = _MIN_STEM_MULTI if len(tokens) > 1 else _MIN_STEM
@@ -126,14 +132,15 @@ class Gazetteer:
         spans: list[tuple[str, int, int]],
         index: list[int],
     ) -> _Name | None:
+        first = tokens[i]
+        if first in self._never and not _CYRILLIC.search(text[index[spans[i][1]]:
+                                                              index[spans[i][2] - 1] + 1]):
+            return None  # a word of ours in Latin letters ("katar" is Romani "from")
         # Longest exact name first, then names matched through stems.
         for n in range(min(self._max_len, len(tokens) - i), 0, -1):
             name = self._exact.get(tuple(tokens[i : i + n]))
             if name is not None and self._allowed(name, text, spans[i], index):
                 return name
-        first = tokens[i]
-        if first in self._never:
-            return None
         best: _Name | None = None
         for key in {first} | stems(first, _MIN_STEM_MULTI):
             for name in self._by_key.get(key, ()):
@@ -166,13 +173,18 @@ class Gazetteer:
 
 
 def load_base(path: Path | None = None) -> tuple[dict[str, str], list[str]]:
-    """Read the base list: (surface -> code, words that are never countries)."""
+    """Read the base list: (surface -> code, words that are never countries).
+
+    Names under ``shout_only`` count only in capitals; they are returned with
+    the words that are never countries, marked by a leading ``!``.
+    """
     doc = yaml.safe_load((path or base_rules_path()).read_text(encoding="utf-8")) or {}
     names: dict[str, str] = {}
     for code, surfaces in (doc.get("countries") or {}).items():
         for surface in surfaces or ():
             names[str(surface)] = str(code)
-    return names, [str(w) for w in doc.get("never") or ()]
+    return names, [str(w) for w in doc.get("never") or ()] + [
+        "!" + str(w) for w in doc.get("shout_only") or ()]
 
 
 def build_gazetteer(data: TrainingData, base: Path | None = None) -> Gazetteer:

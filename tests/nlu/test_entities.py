@@ -103,3 +103,17 @@ def test_non_iso_values_are_ignored() -> None:
     gaz = Gazetteer({"Atlantis": "atlantis", "Germania": "DE"})
     assert gaz.extract("Atlantis") == []
     assert gaz.size == 1
+
+
+@pytest.mark.parametrize(("text", "codes"), [
+    ("usa e inchisa si nu pot iesi", []),  # Romanian "the door": only "USA" is the country
+    ("vreau sa plec in USA", ["US"]),
+    ("rosii si castraveti la sera", []),  # Romanian "red"
+    ("katar aver them avilem", []),  # Romani "from"
+    ("лечу в Катар на стройку", ["QA"]),  # in Cyrillic it is the country
+    ("angla te jav", []),  # Romani "before"
+])
+def test_common_words_are_not_countries(text: str, codes: list[str]) -> None:
+    from nlu import extract_countries
+
+    assert [e.value for e in extract_countries(text)] == codes
