@@ -14,6 +14,8 @@ from bot.settings import LANGUAGES, Settings, load_settings
 
 log = logging.getLogger(__name__)
 
+SHUTDOWN_GRACE_SECONDS = 5  # for requests in flight after a SIGTERM; below Docker's 10 s
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
@@ -183,8 +185,12 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"safemig: {exc}", file=sys.stderr)
         return 2
     log.info("serving", extra={"host": args.host, "port": args.port})
+    # The consoles' event streams (/api/events) never end by themselves, and uvicorn waits
+    # for every open request before it stops: without a limit a SIGTERM would hang while
+    # any console is open. After the grace period they are cut; EventSource reconnects.
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, ws_max_size=1_048_576,
-                proxy_headers=True, server_header=False)
+                proxy_headers=True, server_header=False,
+                timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
     return 0
 
 
