@@ -184,6 +184,8 @@ class Dialogue:
                                         "closed"))
             else:
                 text = incoming.text[:MAX_TEXT]
+                if incoming.kind is Kind.BUTTON:
+                    text = (incoming.button or "")[:64]  # the operator sees which one
                 if any(c.text is not None for c in turn.checks):
                     text = mask_contacts(text)  # an offer may carry anyone's number
                 session.add(Message(conversation_id=conv.id, sender="user",

@@ -62,6 +62,7 @@
       transcript_label: 'Conversation', no_messages: 'No messages yet.',
       sender_user: 'Person', sender_bot: 'Bot', sender_operator: 'Operator {name}',
       kind_other: 'Not a text message: {kind}',
+      kind_button: 'Pressed a button:',
       note_item: 'Internal note, never sent to the user', note_by: 'by {name}',
       check_title: 'Job offer check ({source})', source_text: 'from a message', source_questionnaire: 'from the questionnaire',
       check_score: 'Score {score}', check_flags: 'Warning signs', check_no_flags: 'No warning signs found.',
@@ -130,6 +131,7 @@
       transcript_label: 'Conversația', no_messages: 'Încă nu există mesaje.',
       sender_user: 'Persoana', sender_bot: 'Bot', sender_operator: 'Operator {name}',
       kind_other: 'Nu este un mesaj text: {kind}',
+      kind_button: 'A apăsat un buton:',
       note_item: 'Notă internă, nu se trimite niciodată persoanei', note_by: 'de {name}',
       check_title: 'Verificarea ofertei de muncă ({source})', source_text: 'dintr-un mesaj', source_questionnaire: 'din chestionar',
       check_score: 'Scor {score}', check_flags: 'Semnale de alarmă', check_no_flags: 'Nu s-au găsit semnale de alarmă.',
@@ -719,7 +721,9 @@
     const who = sender === 'operator' ? t('sender_operator', { name: m.operator || t('none') }) : t('sender_' + sender);
     return el('li', { className: 'msg ' + sender, 'data-id': m.id },
       el('div', { className: 'meta' }, el('span', { className: 'who' }, who), timeEl(m.at)),
-      m.kind && m.kind !== 'text' ? el('p', { className: 'kind' }, t('kind_other', { kind: m.kind })) : null,
+      m.kind && m.kind !== 'text'
+        ? el('p', { className: 'kind' }, m.kind === 'button' ? t('kind_button') : t('kind_other', { kind: m.kind }))
+        : null,
       m.text ? el('p', { className: 'text' }, m.text) : null);
   }
 
