@@ -258,7 +258,8 @@ class Turn:
             self.queue_status = True
             return
         self.state.step = "handoff"
-        self.escalation = Escalation(reason)
+        # An emergency goes to the front of the queue however the user asked.
+        self.escalation = Escalation(reason, urgent=reason == "emergency")
 
     def _back_to_bot(self) -> None:
         if self.state.handoff:

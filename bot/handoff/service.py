@@ -180,6 +180,7 @@ class Handoffs:
         The conditional UPDATE is the arbiter on both engines: the database lets
         only one statement change a row that is still ``waiting``.
         """
+        await self._lock(session, handoff_id)
         now = utcnow()
         result = await session.execute(
             update(Handoff).where(Handoff.id == handoff_id, Handoff.status == "waiting")
@@ -203,7 +204,7 @@ class Handoffs:
                     text: str) -> tuple[Message, list[Event]]:
         """Send the operator's text to the user through the outbox."""
         text = _clean(text, MAX_REPLY)
-        handoff = await self._held(session, handoff_id, operator, allow_supervisor=False)
+        handoff = _held(await self._lock(session, handoff_id), operator, allow_supervisor=False)
         now = utcnow()
         handoff.first_reply_at = handoff.first_reply_at or now
         handoff.last_activity_at = now
@@ -230,18 +231,21 @@ class Handoffs:
             Operator.username == to_username, Operator.active.is_(True)))
         if target is None:
             raise NotFound("no such active operator")
-        handoff = await self.get(session, handoff_id)
+        handoff = await self._lock(session, handoff_id)
         if handoff.status == "closed":
             raise Conflict("closed")
         if handoff.status == "active":
-            await self._held(session, handoff_id, operator, allow_supervisor=True)
+            _held(handoff, operator, allow_supervisor=True)
         elif operator.role != "supervisor":
             raise Conflict("claim it first")
         now = utcnow()
+        was_waiting = handoff.status == "waiting"
         handoff.status, handoff.assignee_id = "active", target.id
         handoff.claimed_at = handoff.claimed_at or now
         handoff.last_activity_at = now
         self._audit(session, operator, "transfer", handoff, to=target.username)
+        if was_waiting:  # as with a claim: the user learns that a person took the chat
+            await self._tell_user(session, handoff, texts.joined(self._tr(handoff)))
         return handoff, [_event("handoff_changed", handoff)]
 
     async def close(self, session: AsyncSession, handoff_id: int, operator: Operator,
@@ -249,13 +253,13 @@ class Handoffs:
         """Close with an outcome; the bot takes the chat back and tells the user."""
         if outcome not in OUTCOMES:
             raise HandoffError("unknown outcome; one of " + ", ".join(OUTCOMES))
-        handoff = await self.get(session, handoff_id)
+        handoff = await self._lock(session, handoff_id)
         if handoff.status == "closed":
             raise Conflict("already closed")
         if handoff.status == "waiting" and operator.role != "supervisor":
             raise Conflict("claim it first")
         if handoff.status == "active":
-            await self._held(session, handoff_id, operator, allow_supervisor=True)
+            _held(handoff, operator, allow_supervisor=True)
         await self._finish(session, handoff, outcome, operator)
         await self._tell_user(session, handoff, texts.closed(self._tr(handoff)))
         self._audit(session, operator, "close", handoff, outcome=outcome)
@@ -272,12 +276,18 @@ class Handoffs:
         stale = (await session.scalars(select(Handoff).where(
             Handoff.status == "waiting", Handoff.unclaimed_notice_at.is_(None),
             Handoff.after_hours.is_(False), Handoff.conversation_id.is_not(None),
-            Handoff.opened_at < now - after).limit(100))).all()
-        for handoff in stale:
+            Handoff.opened_at < now - after).order_by(Handoff.id).limit(100))).all()
+        reminded = []
+        for candidate in stale:
+            handoff = await self._lock(session, candidate.id)
+            if handoff.status != "waiting" or handoff.unclaimed_notice_at is not None or (
+                    handoff.conversation_id is None):
+                continue  # claimed, closed or reminded since the query above
             handoff.unclaimed_notice_at = now
             await self._tell_user(session, handoff, texts.unclaimed(self._tr(handoff),
                                                                     self.content))
-        return [_event("message", h) for h in stale]
+            reminded.append(handoff)
+        return [_event("message", h) for h in reminded]
 
     # --- reading ------------------------------------------------------------------------
 
@@ -312,14 +322,25 @@ class Handoffs:
     def _tr(self, handoff: Handoff) -> Any:
         return self.catalogs.get(handoff.language)
 
-    async def _held(self, session: AsyncSession, handoff_id: int, operator: Operator,
-                    *, allow_supervisor: bool) -> Handoff:
-        handoff = await self.get(session, handoff_id)
-        if handoff.status != "active":
-            raise Conflict("claim it first" if handoff.status == "waiting" else "closed")
-        if handoff.assignee_id != operator.id and not (
-                allow_supervisor and operator.role == "supervisor"):
-            raise Conflict("another operator holds this chat")
+    @staticmethod
+    async def _lock(session: AsyncSession, handoff_id: int) -> Handoff:
+        """The handoff, read afresh and locked, its conversation locked first; or NotFound.
+
+        A user's message locks the conversation and then touches the handoff; a verb
+        must take the locks in the same order, or the two deadlock on PostgreSQL (the
+        verb's message to the user needs a share lock on the conversation). The handoff's
+        own lock then serialises verbs on one handoff. SQLite serialises every writer.
+        """
+        conversation_id = await session.scalar(
+            select(Handoff.conversation_id).where(Handoff.id == handoff_id))
+        if conversation_id is not None:
+            await session.execute(select(Conversation.id)
+                                  .where(Conversation.id == conversation_id).with_for_update())
+        handoff = await session.scalar(
+            select(Handoff).where(Handoff.id == handoff_id).with_for_update()
+            .execution_options(populate_existing=True))
+        if handoff is None:
+            raise NotFound("no such handoff")
         return handoff
 
     async def _tell_user(self, session: AsyncSession, handoff: Handoff, reply: Outgoing, *,
@@ -388,6 +409,16 @@ async def _highest_risk(session: AsyncSession, conversation_id: int) -> str | No
         select(OfferCheck.risk).where(OfferCheck.conversation_id == conversation_id))).all()
     known = [r for r in risks if r in RISK_ORDER]
     return max(known, key=RISK_ORDER.__getitem__) if known else None
+
+
+def _held(handoff: Handoff, operator: Operator, *, allow_supervisor: bool) -> Handoff:
+    """The handoff if the operator holds it (or is a supervisor, when allowed); else Conflict."""
+    if handoff.status != "active":
+        raise Conflict("claim it first" if handoff.status == "waiting" else "closed")
+    if handoff.assignee_id != operator.id and not (
+            allow_supervisor and operator.role == "supervisor"):
+        raise Conflict("another operator holds this chat")
+    return handoff
 
 
 def _clean(text: str, limit: int) -> str:

@@ -51,7 +51,9 @@ def queued(tr: Translator, content: Content, info: QueueInfo, *, urgent: bool) -
         else:
             wait = tr.n_("The wait is usually about {n} minute.",
                          "The wait is usually about {n} minutes.", info.wait_minutes)
-        first = (tr._("Your conversation is first in the queue, marked urgent.") if urgent
+        # Urgent chats go first, but two urgent ones cannot both be first.
+        first = (tr._("Your conversation is first in the queue, marked urgent.")
+                 if urgent and info.position == 1
                  else tr._("Your place in the queue: {n}.", n=tr.number(info.position)))
         text = (tr._("An operator from the hotline will answer you here.") + " " + first + " "
                 + wait + "\n\n"
@@ -79,7 +81,7 @@ def joined(tr: Translator) -> Outgoing:
     """An operator claimed the chat."""
     return Outgoing(tr._("An operator from the hotline has joined the chat. You can write "
                          "freely; the operator does not see your name or phone number."),
-                    (), tr.language)
+                    (back_to_bot(tr),), tr.language)
 
 
 def from_operator(tr: Translator, text: str) -> Outgoing:
