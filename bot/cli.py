@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from bot.channels.telegram import telegram_poll
 from bot.logs import setup_logging
@@ -39,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the web chat, webhooks, console, health, metrics")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1,
+                       help="worker processes sharing the port (PostgreSQL only)")
     serve.set_defaults(func=_serve)
 
     chat = sub.add_parser("chat", help="talk to the bot in the terminal")
@@ -178,19 +181,33 @@ def _serve(args: argparse.Namespace) -> int:
     from bot.service import Service
     from bot.web import create_app
 
+    if args.workers < 1:
+        print("safemig: --workers must be 1 or more", file=sys.stderr)
+        return 2
+    if args.workers > 1 and settings.database.startswith("sqlite"):
+        # Workers share events through PostgreSQL LISTEN/NOTIFY; SQLite has no such thing.
+        print("safemig: several workers need PostgreSQL (set DATABASE_URL)", file=sys.stderr)
+        return 2
     asyncio.run(_upgrade(settings))
     try:
-        app = create_app(Service.build(settings, {}))
+        # Built here even with several workers: a configuration error stops us at once.
+        app = create_app(Service.build(settings, {}, with_nlu=args.workers == 1))
     except TelegramConfigError as exc:
         print(f"safemig: {exc}", file=sys.stderr)
         return 2
-    log.info("serving", extra={"host": args.host, "port": args.port})
+    log.info("serving", extra={"host": args.host, "port": args.port, "workers": args.workers})
     # The consoles' event streams (/api/events) never end by themselves, and uvicorn waits
     # for every open request before it stops: without a limit a SIGTERM would hang while
     # any console is open. After the grace period they are cut; EventSource reconnects.
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, ws_max_size=1_048_576,
-                proxy_headers=True, server_header=False,
-                timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
+    options: dict[str, Any] = {
+        "host": args.host, "port": args.port, "log_config": None, "ws_max_size": 1_048_576,
+        "proxy_headers": True, "server_header": False,
+        "timeout_graceful_shutdown": SHUTDOWN_GRACE_SECONDS}
+    if args.workers == 1:
+        uvicorn.run(app, **options)
+    else:
+        uvicorn.run("bot.web:app_from_environment", factory=True, workers=args.workers,
+                    **options)
     return 0
 
 

@@ -19,6 +19,16 @@ from bot.housekeeping import housekeeping
 from bot.service import Service
 
 
+def app_from_environment() -> FastAPI:
+    """The application as each process of ``safemig serve --workers N`` builds it."""
+    from bot.logs import setup_logging
+    from bot.settings import load_settings
+
+    settings = load_settings()
+    setup_logging(settings.log_level)
+    return create_app(Service.build(settings, {}))
+
+
 def create_app(service: Service) -> FastAPI:
     """The whole HTTP surface of one process, around an already built service."""
     web_sender = WebSender()
