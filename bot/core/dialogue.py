@@ -256,10 +256,14 @@ class Dialogue:
         session.add(Message(conversation_id=conv.id, sender="user", kind=incoming.kind.value,
                             text=mask_contacts(incoming.text[:MAX_TEXT]),
                             meta={"flood": True}))
+        events: list[Event] = []
+        if self.handoffs is not None and (
+                handoff := await self.handoffs.current(session, conv.id)) is not None:
+            events = await self.handoffs.relay(session, handoff)  # the operator may read it
         warned = conv.context.get("flood_warned_at")
         now = utcnow()
         if warned and now.timestamp() - float(warned) < FLOOD_WINDOW.total_seconds():
-            return Result((), conv.id)
+            return Result((), conv.id, events=tuple(events))
         conv.context = {**conv.context, "flood_warned_at": now.timestamp()}
         tr = self.catalogs.get(conv.language or "ro")
         reply = Outgoing(tr._("You are sending many messages very quickly. Please wait a "
@@ -267,7 +271,7 @@ class Dialogue:
         session.add(OutboxItem(conversation_id=conv.id, channel=incoming.channel,
                                payload=reply.to_json()))
         log.warning("flood_limited", extra={"conversation": conv.id, "channel": incoming.channel})
-        return Result((reply,), conv.id)
+        return Result((reply,), conv.id, events=tuple(events))
 
     async def _offer_tools(self, session: AsyncSession, conv: Conversation,
                            incoming: Incoming) -> OfferTools | None:

@@ -254,7 +254,7 @@ class Turn:
         self.say(answer)
 
     def _human(self, reason: str) -> None:
-        if self.state.handoff:
+        if self.state.handoff and reason != "emergency":
             self.queue_status = True
             return
         self.state.step = "handoff"

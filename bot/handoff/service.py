@@ -218,6 +218,9 @@ class Handoffs:
         """An internal note; never sent to the user."""
         text = _clean(text, MAX_REPLY)
         handoff = await self.get(session, handoff_id)
+        if handoff.conversation_id is None:
+            # Notes are about a person; once they erased their data, none may be added.
+            raise Conflict("the user erased this conversation")
         note = HandoffNote(handoff_id=handoff.id, operator_id=operator.id, text=text)
         session.add(note)
         await session.flush()

@@ -160,6 +160,8 @@ async def forget_during_a_handoff(service: Service, sender: RecordingSender, ana
     # Nothing can reach the user through the erased chat any more.
     assert (await ana.post(f"/api/handoffs/{hid}/messages", {"text": "hi"})).status_code == 409
     assert (await ana.post(f"/api/handoffs/{hid}/claim")).status_code == 409, label
+    assert (await ana.post(f"/api/handoffs/{hid}/notes",
+                           {"text": "more about her"})).status_code == 409, label
     assert (await sue.post(f"/api/handoffs/{hid}/close",
                            {"outcome": "no_answer"})).status_code == 409, label
     assert await delivered(service, sender) == [], label

@@ -290,3 +290,12 @@ async def test_an_unclaimed_chat_gets_one_honest_reminder(service_with: Any) -> 
     async with hurried.db.transaction() as session:
         await session.execute(update(Handoff).values(unclaimed_notice_at=None))
     assert await remind_unclaimed(hurried) == 2, "without the mark, both would be told again"
+
+
+async def test_the_emergency_button_while_waiting_makes_the_chat_urgent(
+        user: Chat, service: Service) -> None:
+    await queued(user)
+    assert not (await handoff_of(service, user)).urgent
+    await user.press("human:emergency")
+    handoff = await handoff_of(service, user)
+    assert handoff.urgent and handoff.reason == "emergency"
