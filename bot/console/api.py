@@ -11,9 +11,9 @@ import asyncio
 import statistics
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +40,12 @@ from bot.storage.models import utcnow
 
 T = TypeVar("T")
 PING_EVERY = 15.0
+# Ids are INTEGER columns: a larger number finds nothing, and the database driver would
+# raise instead of answering 404 (asyncpg: out of int32 range; SQLite: OverflowError).
+HandoffId = Annotated[int, Path(ge=-(2**31), le=2**31 - 1)]
+# FastAPI answers 400 for a body it cannot decode (not UTF-8), 422 for one that does not fit.
+BAD_BODY: dict[int | str, dict[str, Any]] = {
+    400: {"description": "the body cannot be read (not JSON in UTF-8)"}}
 
 
 class ApiError(HTTPException):
@@ -75,7 +81,7 @@ def build_router(service: Service, canned: dict[str, tuple[CannedReply, ...]],
     # --- sessions ---------------------------------------------------------------------
 
     @router.post("/auth/login", response_model=schemas.Me,
-                 responses={401: {"description": "wrong name or password"},
+                 responses={**BAD_BODY, 401: {"description": "wrong name or password"},
                             429: {"description": "too many failed logins"}})
     async def login(body: schemas.Login, request: Request) -> JSONResponse:
         """Log in: sets an HttpOnly session cookie and answers the CSRF token."""
@@ -150,7 +156,7 @@ def build_router(service: Service, canned: dict[str, tuple[CannedReply, ...]],
 
     @router.get("/handoffs/{handoff_id}", response_model=schemas.HandoffDetail,
                 responses={404: {"description": "no such handoff"}})
-    async def get_handoff(handoff_id: int, request: Request) -> schemas.HandoffDetail:
+    async def get_handoff(handoff_id: HandoffId, request: Request) -> schemas.HandoffDetail:
         """One handoff with its transcript, notes and offer checks (the read is audited)."""
         async def work(session: AsyncSession, who: LoggedIn) -> schemas.HandoffDetail:
             handoff = await handoffs.get(session, handoff_id)
@@ -173,13 +179,14 @@ def build_router(service: Service, canned: dict[str, tuple[CannedReply, ...]],
             notes=[schemas.Note(**n) for n in extra["notes"]],
             offer_checks=[check_view(c, offers) for c in extra["offer_checks"]])
 
-    def verb(name: str) -> Callable[..., Any]:
+    def verb(name: str, *, body: bool = True) -> Callable[..., Any]:
         return router.post(f"/handoffs/{{handoff_id}}/{name}",
-                           responses={404: {"description": "no such handoff"},
+                           responses={**(BAD_BODY if body else {}),
+                                      404: {"description": "no such handoff"},
                                       409: {"description": "not in a state that allows this"}})
 
-    @verb("claim")
-    async def claim(handoff_id: int, request: Request) -> schemas.HandoffDetail:
+    @verb("claim", body=False)
+    async def claim(handoff_id: HandoffId, request: Request) -> schemas.HandoffDetail:
         """Take a waiting handoff: 200 to the one operator who wins, 409 to the others."""
         events: list[Event] = []
 
@@ -193,7 +200,7 @@ def build_router(service: Service, canned: dict[str, tuple[CannedReply, ...]],
         return answer
 
     @verb("messages")
-    async def reply(handoff_id: int, body: schemas.Text,
+    async def reply(handoff_id: HandoffId, body: schemas.Text,
                     request: Request) -> schemas.TranscriptMessage:
         """Reply to the user; delivered through the outbox, in order, exactly once."""
         events: list[Event] = []
@@ -210,7 +217,7 @@ def build_router(service: Service, canned: dict[str, tuple[CannedReply, ...]],
         return answer
 
     @verb("notes")
-    async def add_note(handoff_id: int, body: schemas.Text, request: Request) -> schemas.Note:
+    async def add_note(handoff_id: HandoffId, body: schemas.Text, request: Request) -> schemas.Note:
         """An internal note, never sent to the user."""
         events: list[Event] = []
 
@@ -225,7 +232,7 @@ def build_router(service: Service, canned: dict[str, tuple[CannedReply, ...]],
         return answer
 
     @verb("transfer")
-    async def transfer(handoff_id: int, body: schemas.Transfer,
+    async def transfer(handoff_id: HandoffId, body: schemas.Transfer,
                        request: Request) -> schemas.HandoffDetail:
         """Hand the chat to another operator."""
         events: list[Event] = []
@@ -241,7 +248,7 @@ def build_router(service: Service, canned: dict[str, tuple[CannedReply, ...]],
         return answer
 
     @verb("close")
-    async def close(handoff_id: int, body: schemas.Close,
+    async def close(handoff_id: HandoffId, body: schemas.Close,
                     request: Request) -> schemas.HandoffDetail:
         """Close with an outcome; the bot takes the chat back."""
         events: list[Event] = []

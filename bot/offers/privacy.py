@@ -19,6 +19,15 @@ _PHONE = re.compile(
     r"|(?<![\d.,])0\s?\d{2,3}[\s.-]?\d{2,3}[\s.-]?\d{2,4}(?![\d.,])"
     r"|(?<![\d.,])\d{8,15}(?![\d.,])"
 )
+# National formats with neither "+" nor a trunk 0 in front, or with brackets: "912 345 678",
+# "312 345 6789", "8 (912) 345-67-89", "(0212) 345 67 89". Nine digits or more in groups;
+# an amount ("50 000 - 70 000 lei") is left as it is.
+_GROUPED = re.compile(r"(?<![\w.,+])\(?\d[\d\s()-]{6,24}\d(?!\w|[.,]\d)")
+_MIN_GROUPED_DIGITS = 9
+_CURRENCY_AFTER = re.compile(
+    r"\s?(?:€|\$|£|eur|euro|evro|lei|mdl|ron|rub|usd|gbp|pln|uah|zł|zl|грн|руб|евро|лей|долл)",
+    re.I,
+)
 _CAPITALISED = re.compile(r"(?<![\w.@])([A-ZА-ЯІЇЄҐĂÂÎȘȚŞŢ][a-zа-яіїєґăâîșțşţ'’-]{1,30})")
 _SENTENCE_START = re.compile(r"(?:^|[.!?…:\n]\s*|[«\"„“(]\s*)$")
 
@@ -30,7 +39,16 @@ def mask_contacts(text: str, phone: str = "[phone]", email: str = "[e-mail]") ->
         lambda m: re.sub(r"^(?:https?://)?(?:www\.)?", "", m.group(0)).split("/", 1)[0], text
     )
     text = _HANDLE.sub("@…", text)
-    return _PHONE.sub(phone, text)
+
+    def grouped(m: re.Match[str]) -> str:
+        digits = sum(c.isdigit() for c in m.group(0))
+        if digits < _MIN_GROUPED_DIGITS or _CURRENCY_AFTER.match(text, m.end()):
+            return m.group(0)
+        return phone
+
+    # International numbers first: their national part alone would look grouped.
+    text = _PHONE.sub(phone, text)
+    return _GROUPED.sub(grouped, text)
 
 
 def mask_names(text: str) -> str:

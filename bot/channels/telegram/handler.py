@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Bot, CallbackQuery, ChatMemberUpdated, Message, Update, User
+from telegram import Bot, CallbackQuery, Chat, ChatMemberUpdated, Message, Update, User
 from telegram.constants import ChatMemberStatus, ChatType
 
 from bot.core.messages import Incoming, Kind
@@ -85,9 +85,54 @@ def parse_update(data: Any, bot: Bot) -> Update:
     if not isinstance(update_id, int) or isinstance(update_id, bool):
         raise MalformedUpdate("update_id must be an integer")
     try:
-        return Update.de_json(data, bot)
+        update = Update.de_json(data, bot)
     except Exception as exc:  # de_json raises KeyError, TypeError, AttributeError, ...
         raise MalformedUpdate(type(exc).__name__) from exc
+    _check_types(update)
+    return update
+
+
+def _check_types(update: Update) -> None:
+    """Raise MalformedUpdate unless what ``to_action`` reads has the type it needs.
+
+    The library does not check types: ``"text": 5`` or a message without ``chat``
+    reads fine, and would fail later, as a 500 instead of a 400.
+    """
+    for message in (update.message, update.edited_message):
+        if message is not None:
+            _need(_is_chat(message.chat), "message.chat")
+            _need(message.from_user is None or _is_user(message.from_user), "message.from")
+            _need(isinstance(message.text, str | None), "message.text")
+            _need(isinstance(message.caption, str | None), "message.caption")
+    query = update.callback_query
+    if query is not None:
+        _need(isinstance(query.id, str), "callback_query.id")
+        _need(_is_user(query.from_user), "callback_query.from")
+        _need(query.message is None or _is_chat(query.message.chat), "callback_query.message")
+        _need(isinstance(query.data, str | None), "callback_query.data")
+    change = update.my_chat_member
+    if change is not None:
+        _need(_is_chat(change.chat) and _is_user(change.from_user), "my_chat_member")
+        _need(isinstance(getattr(change.new_chat_member, "status", None), str),
+              "my_chat_member.new_chat_member")
+
+
+def _need(ok: bool, field: str) -> None:
+    if not ok:
+        raise MalformedUpdate(f"{field} is missing or mistyped")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_chat(chat: Any) -> bool:
+    return isinstance(chat, Chat) and _is_int(chat.id) and isinstance(chat.type, str)
+
+
+def _is_user(user: Any) -> bool:
+    return (isinstance(user, User) and _is_int(user.id)
+            and isinstance(user.language_code, str | None))
 
 
 def to_action(update: Update, keyring: Keyring) -> Action:
