@@ -64,6 +64,7 @@ MENU = "What would you like to do?"
 HELP = ("I can answer questions about working abroad safely, check a job offer and put you in "
         "touch with a hotline counsellor. Write your question in your own words, or use the "
         "buttons.\n\nCommands:\n- /menu: the main menu\n- /language: change the language\n"
+        "- /human: talk to a person\n- /bot: back to the bot after talking to a person\n"
         "- /forget: erase our conversation\n- /help: this message")
 
 

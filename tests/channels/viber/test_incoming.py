@@ -116,7 +116,7 @@ INCOMING = [
     Case("Receive valid text message", "callback_message_text", 200,
          Effect("text", "Bună ziua, caut de lucru în Germania", sends=1)),
     Case("Receive keyboard reply as a button press", "callback_message_text_keyboard_reply",
-         200, Effect("button", "", sends=2)),
+         200, Effect("button", "lang:ro", sends=2)),
     Case("Receive picture with its caption", "callback_message_picture", 200,
          Effect("photo", "oferta de muncă", sends=1)),
     Case("Receive video", "callback_message_video", 200, Effect("video", "", sends=1)),

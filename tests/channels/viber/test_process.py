@@ -137,7 +137,7 @@ def test_a_viber_conversation_through_the_real_server(server: Server, db_url: st
     [report] = server.say("We hire girls 18-25 for bar work in Cyprus, 3000 EUR per month, no "
                           "experience needed. Registration fee 200 EUR before departure, the "
                           "employer keeps your passport. Leave next week.", replies=1)
-    assert presses(report)[0] == "btn:human" and "0 800 77777" in report["text"]
+    assert presses(report)[0] == "btn:human:high_risk_offer" and "0 800 77777" in report["text"]
 
     stored = asyncio.run(_stored(db_url))
     assert stored["campaign"] == "spring_fair-2026"
