@@ -112,23 +112,46 @@ class OutboxWorker:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until ``stop`` is set; survives database outages."""
-        while not stop.is_set():
-            # Cleared before the pass: a wake-up that arrives during it starts another pass.
-            self._wake.clear()
-            try:
-                sent = await self.drain()
-            except Exception as exc:  # keep running through outages
-                log.warning("outbox_pass_failed", extra={"error": type(exc).__name__})
-                sent = 0
-            if sent:
-                continue
-            waiter = asyncio.ensure_future(self._wake.wait())
-            stopper = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({waiter, stopper}, timeout=self.poll_interval,
-                               return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
+        """Deliver until ``stop`` is set; survives database outages.
+
+        Deliveries overlap: a reply is claimed as soon as it is due (on a wake-up, when a
+        delivery ends, or every ``poll_interval``), at most ``batch`` on their way at once,
+        instead of waiting for every delivery of a round as ``drain`` does. A chat's
+        replies still go one at a time and in order: ``_claim`` takes a reply only when
+        no earlier one of its conversation is pending, and one on its way stays pending
+        (leased) until its outcome is recorded.
+        """
+        flying: dict[int, asyncio.Task[bool]] = {}
+        stopper = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                # Cleared before the claim: a wake-up that arrives during it claims again.
+                self._wake.clear()
+                room = self.batch - len(flying)
+                if room > 0:
+                    try:
+                        claimed = await self._claim(room)
+                    except Exception as exc:  # keep running through outages
+                        log.warning("outbox_pass_failed", extra={"error": type(exc).__name__})
+                        claimed = []
+                    for item in claimed:
+                        if item.id not in flying:  # not if its own delivery outlived the lease
+                            flying[item.id] = asyncio.create_task(self._deliver(item))
+                waiter = asyncio.ensure_future(self._wake.wait())
+                await asyncio.wait({waiter, stopper, *flying.values()},
+                                   timeout=self.poll_interval,
+                                   return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                _reap(flying)
+        except asyncio.CancelledError:
+            for task in flying.values():
+                task.cancel()
+            raise
+        finally:
             stopper.cancel()
+            # Replies on their way are finished (sent and recorded) before the worker stops.
+            await asyncio.gather(*flying.values(), return_exceptions=True)
+            _reap(flying)
 
     async def drain(self) -> int:
         """Send everything due now (one reply per conversation per round); returns the count."""
@@ -154,7 +177,7 @@ class OutboxWorker:
             )
         self.wake()
 
-    async def _claim(self) -> list[_Claimed]:
+    async def _claim(self, limit: int | None = None) -> list[_Claimed]:
         now = utcnow()
         earlier = aliased(OutboxItem)
         due = (
@@ -169,7 +192,7 @@ class OutboxWorker:
                                      earlier.status == "pending", earlier.id < OutboxItem.id)),
             )
             .order_by(OutboxItem.id)
-            .limit(self.batch)
+            .limit(limit or self.batch)
         )
         if not self.db.is_sqlite:
             due = due.with_for_update(skip_locked=True, of=OutboxItem)
@@ -227,3 +250,15 @@ class OutboxWorker:
             delay = min(MAX_BACKOFF, 2.0 ** attempts) * (0.5 + random.random() / 2)  # noqa: S311
         return {"attempts": attempts, "last_error": exc.code,
                 "next_attempt_at": utcnow() + timedelta(seconds=delay)}
+
+
+def _reap(flying: dict[int, asyncio.Task[bool]]) -> None:
+    """Forget the deliveries that ended; log those that failed outside the sender."""
+    for item_id, task in list(flying.items()):
+        if not task.done():
+            continue
+        del flying[item_id]
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            # Recording the outcome failed (the database is down): the lease expires and
+            # the reply is sent again, as after a crash.
+            log.warning("outbox_pass_failed", extra={"error": type(exc).__name__})

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from bot.core.messages import Outgoing
 from bot.outbox import PermanentSendError, RecipientBlocked, SendError, Throttled
 from bot.service import Service
+from bot.settings import Settings
 from bot.storage import Conversation, OutboxItem
 from bot.storage.models import utcnow
 from tests.conftest import Chat, RecordingSender
@@ -123,3 +126,58 @@ async def test_a_permanent_error_is_not_retried(chat: Chat, service: Service,
     assert await service.outbox.drain() == 0
     [item] = await rows(service)
     assert item.status == "dead" and item.attempts == 1
+
+
+class SlowForOne:
+    """A channel that takes its time for one address and answers the others at once."""
+
+    channel = "test"
+
+    def __init__(self, slow_address: str) -> None:
+        self.slow_address = slow_address
+        self.sent: list[tuple[str, str]] = []
+        self.release = asyncio.Event()
+        self.started = asyncio.Event()
+        self.arrived = asyncio.Condition()
+
+    async def send(self, address: str, message: Outgoing) -> None:
+        if address == self.slow_address:
+            self.started.set()
+            await self.release.wait()
+        async with self.arrived:
+            self.sent.append((address, message.text))
+            self.arrived.notify_all()
+
+    async def until(self, address: str, count: int) -> None:
+        async with asyncio.timeout(10), self.arrived:
+            await self.arrived.wait_for(
+                lambda: sum(a == address for a, _ in self.sent) >= count)
+
+
+async def test_a_slow_chat_does_not_hold_up_the_others_and_keeps_its_order(
+        settings: Settings) -> None:
+    sender = SlowForOne("addr-slow")
+    service = Service.build(settings, {"test": sender}, with_nlu=False)
+    slow = Chat(service, sender, "slow")  # type: ignore[arg-type]
+    quick = Chat(service, sender, "quick")  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    worker = asyncio.create_task(service.outbox.run(stop))
+    try:
+        await service.dialogue.handle(slow.incoming(text="/start"))
+        await service.dialogue.handle(slow.incoming(text="/help"))
+        async with asyncio.timeout(10):
+            await sender.started.wait()
+        # A reply decided while the slow chat's first reply is still on its way goes out
+        # at once: the worker does not wait for the slow delivery to end.
+        await service.dialogue.handle(quick.incoming(text="/start"))
+        await sender.until("addr-quick", 1)
+        assert [a for a, _ in sender.sent] == ["addr-quick"]
+        sender.release.set()
+        await sender.until("addr-slow", 2)
+        first, second = (t for a, t in sender.sent if a == "addr-slow")
+        assert "Choose your language" in first and "/help" in second, "in the order decided"
+    finally:
+        stop.set()
+        sender.release.set()
+        await worker
+        await service.db.dispose()

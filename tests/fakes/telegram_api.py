@@ -4,12 +4,14 @@ Speaks the contract in shared/docs/CHANNELS.md §1.4: ``POST /bot<TOKEN>/<method
 (method names case-insensitive), form-urlencoded bodies with JSON-encoded fields,
 JSON bodies or empty ones; answers ``{"ok": true, "result": ...}`` or the error
 envelope with the same HTTP status (plus ``Retry-After`` on 429). Tests can queue
-updates for getUpdates and canned errors for the next calls of a method.
+updates for getUpdates and canned errors for the next calls of a method, or an
+outage: every call of a method (to one chat) answered with an error for a period.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ JSON_FIELDS = frozenset({"reply_markup", "allowed_updates", "link_preview_option
                          "reply_parameters", "caption_entities"})
 HANG = "hang"  # hold the request past the client's timeout
 PASS = "pass"  # answer this call normally (to fail a later one)
+HOLD = "hold"  # hold the request until release_held(), then answer it normally
 
 
 @dataclass(frozen=True)
@@ -68,11 +71,33 @@ ERRORS: dict[str, Canned] = {
 
 @dataclass(frozen=True)
 class Call:
-    """One request the fake received."""
+    """One request the fake received; ``at`` is when (time.monotonic(), for latencies).
+
+    ``status`` is the HTTP status it was answered with (0: held, never answered), and
+    ``retry_after`` the seconds a 429 asked for.
+    """
 
     method: str
     params: dict[str, Any]
     token: str
+    at: float = field(default_factory=time.monotonic, compare=False)
+    status: int = field(default=200, compare=False)
+    retry_after: float | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Outage:
+    """Calls of ``method`` (every method if None; to ``chat_id`` if set) answered with
+    ``answer`` until ``until``."""
+
+    method: str | None
+    answer: Canned
+    until: float  # time.monotonic(); math.inf: until recover()
+    chat_id: str | None = None
+
+    def hits(self, method: str, params: dict[str, Any], now: float) -> bool:
+        return (now < self.until and self.method in (None, method.lower())
+                and (self.chat_id is None or params.get("chat_id") == self.chat_id))
 
 
 class FakeTelegramAPI:
@@ -83,8 +108,10 @@ class FakeTelegramAPI:
         self._lock = threading.Condition()
         self._calls: list[Call] = []
         self._failures: dict[str, list[Canned | str]] = {}
+        self._outages: list[Outage] = []
         self._updates: list[dict[str, Any]] = []
         self._release = threading.Event()
+        self._held: list[threading.Event] = []
         self._message_id = 0
         self.webhook: dict[str, Any] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -105,6 +132,7 @@ class FakeTelegramAPI:
     def stop(self) -> None:
         """Stop serving and wake every held request."""
         self._release.set()
+        self.release_held()
         with self._lock:
             self._lock.notify_all()
         self._server.shutdown()
@@ -115,6 +143,7 @@ class FakeTelegramAPI:
         with self._lock:
             self._calls.clear()
             self._failures.clear()
+            self._outages.clear()
             self._updates.clear()
             self.webhook = {}
 
@@ -125,6 +154,33 @@ class FakeTelegramAPI:
         with self._lock:
             self._failures.setdefault(method.lower(), []).extend(answers)
 
+    def release_held(self) -> None:
+        """Answer the requests held by HOLD now (normally, as if Telegram had been slow)."""
+        with self._lock:
+            held, self._held = self._held, []
+        for event in held:
+            event.set()
+
+    def outage(self, answer: Canned | str, seconds: float | None = None, *,
+               method: str | None = "sendMessage", chat_id: int | None = None) -> None:
+        """Answer every call of ``method`` (None: of every method; to one chat) with ``answer``
+        for ``seconds``.
+
+        ``answer`` is a Canned or a name of ERRORS; without ``seconds`` the outage lasts
+        until ``recover()``. Queued ``fail()`` answers still come first.
+        """
+        canned = ERRORS[answer] if isinstance(answer, str) else answer
+        until = math.inf if seconds is None else time.monotonic() + seconds
+        with self._lock:
+            self._outages.append(Outage(method and method.lower(), canned, until,
+                                        None if chat_id is None else str(chat_id)))
+
+    def recover(self, chat_id: int | None = None) -> None:
+        """End the outages now (those of one chat, or all)."""
+        with self._lock:
+            self._outages = [o for o in self._outages
+                             if chat_id is not None and o.chat_id != str(chat_id)]
+
     def queue_updates(self, *updates: dict[str, Any]) -> None:
         """Updates for getUpdates to hand out."""
         with self._lock:
@@ -133,15 +189,20 @@ class FakeTelegramAPI:
 
     # --- what tests read ----------------------------------------------------------------------
 
-    def calls(self, method: str | None = None) -> list[Call]:
-        """The calls received so far, optionally of one method."""
+    def calls(self, method: str | None = None, *, start: int = 0) -> list[Call]:
+        """The calls received so far (from the ``start``-th on), optionally of one method."""
         with self._lock:
-            return [c for c in self._calls if method is None or c.method == method]
+            return [c for c in self._calls[start:] if method is None or c.method == method]
 
     def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
         """The parameters of every sendMessage (to one chat)."""
         return [c.params for c in self.calls("sendMessage")
                 if chat_id is None or c.params.get("chat_id") == str(chat_id)]
+
+    def delivered(self, chat_id: int | None = None) -> list[Call]:
+        """The sendMessage calls answered with success (to one chat), oldest first."""
+        return [c for c in self.calls("sendMessage") if c.status == 200
+                and (chat_id is None or c.params.get("chat_id") == str(chat_id))]
 
     def wait_for(self, count: int, method: str = "sendMessage", timeout: float = 10.0,
                  chat_id: int | None = None) -> list[Call]:
@@ -190,14 +251,26 @@ class FakeTelegramAPI:
         params = dict(parse_qsl(parts.query))
         params.update(_decode(raw, request.headers.get("Content-Type", "")))
         with self._lock:
-            self._calls.append(Call(canonical, params, token))
-            self._lock.notify_all()
             queued = self._failures.get(canonical.lower())
             canned = queued.pop(0) if queued else None
+            if canned is None:
+                now = time.monotonic()
+                canned = next((o.answer for o in self._outages
+                               if o.hits(canonical, params, now)), None)
+            conflict = canonical == "getUpdates" and bool(self.webhook)  # see _get_updates
+            self._calls.append(Call(canonical, params, token, **_outcome(
+                canned, token == self.token, canonical in METHODS, conflict)))
+            held = threading.Event()
+            if canned == HOLD:  # registered with the call: a release after wait_for frees it
+                self._held.append(held)
+            self._lock.notify_all()
         if token != self.token:
             self._reply(request, 401, error(401, "Unauthorized").body)
         elif canned == HANG:
             self._release.wait(30)  # longer than the client waits: it times out
+        elif canned == HOLD:
+            held.wait(30)
+            self._reply(request, 200, {"ok": True, "result": self._result(canonical, params)})
         elif canned is not None and canned != PASS:
             answer = ERRORS[canned] if isinstance(canned, str) else canned
             self._reply(request, answer.status, answer.body, answer.headers)
@@ -269,6 +342,20 @@ class FakeTelegramAPI:
             request.wfile.write(data)
         except OSError:
             pass  # the client gave up (a timeout test)
+
+
+def _outcome(canned: Canned | str | None, token_ok: bool, known: bool,
+             conflict: bool) -> dict[str, Any]:
+    """The status (and retry_after) a call is answered with, as recorded in its Call."""
+    if not token_ok:
+        return {"status": 401}
+    if canned == HANG:
+        return {"status": 0}
+    if canned is not None and canned not in (PASS, HOLD):
+        answer = ERRORS[canned] if isinstance(canned, str) else canned
+        return {"status": answer.status,
+                "retry_after": answer.body.get("parameters", {}).get("retry_after")}
+    return {"status": 404 if not known else 409 if conflict else 200}
 
 
 def _decode(raw: bytes, content_type: str) -> dict[str, Any]:
