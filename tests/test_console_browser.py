@@ -8,7 +8,6 @@ Policy, threw an uncaught error or opened a dialog.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -18,14 +17,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import env_for
+from tests.test_browser import CHROMIUM, LAUNCH_ARGS, pytestmark  # noqa: F401 - marks this module
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed"),
-]
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "password123456"
 WAIT = 10_000  # ms: the bound on every expectation
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

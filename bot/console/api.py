@@ -74,10 +74,6 @@ def build_router(service: Service, canned: dict[str, tuple[CannedReply, ...]],
         except HandoffError as exc:
             raise ApiError(exc.status, exc.detail) from None
 
-    async def changed(events: list[Event]) -> None:
-        service.outbox.wake()
-        await service.events.publish(events)
-
     # --- sessions ---------------------------------------------------------------------
 
     @router.post("/auth/login", response_model=schemas.Me,
@@ -185,82 +181,71 @@ def build_router(service: Service, canned: dict[str, tuple[CannedReply, ...]],
                                       404: {"description": "no such handoff"},
                                       409: {"description": "not in a state that allows this"}})
 
+    async def change(request: Request,
+                     work: Callable[[AsyncSession, LoggedIn], Awaitable[tuple[T, list[Event]]]],
+                     ) -> T:
+        """Run a state-changing verb (CSRF checked); publish its events after the commit."""
+        answer, events = await run(request, work, csrf=True)
+        service.outbox.wake()
+        await service.events.publish(events)
+        return answer
+
     @verb("claim", body=False)
     async def claim(handoff_id: HandoffId, request: Request) -> schemas.HandoffDetail:
         """Take a waiting handoff: 200 to the one operator who wins, 409 to the others."""
-        events: list[Event] = []
+        async def work(session: AsyncSession,
+                       who: LoggedIn) -> tuple[schemas.HandoffDetail, list[Event]]:
+            handoff, events = await handoffs.claim(session, handoff_id, who.operator)
+            return await detail(session, handoff, who.operator), events
 
-        async def work(session: AsyncSession, who: LoggedIn) -> schemas.HandoffDetail:
-            handoff, new = await handoffs.claim(session, handoff_id, who.operator)
-            events.extend(new)
-            return await detail(session, handoff, who.operator)
-
-        answer = await run(request, work, csrf=True)
-        await changed(events)
-        return answer
+        return await change(request, work)
 
     @verb("messages")
     async def reply(handoff_id: HandoffId, body: schemas.Text,
                     request: Request) -> schemas.TranscriptMessage:
         """Reply to the user; delivered through the outbox, in order, exactly once."""
-        events: list[Event] = []
-
-        async def work(session: AsyncSession, who: LoggedIn) -> schemas.TranscriptMessage:
-            message, new = await handoffs.reply(session, handoff_id, who.operator, body.text)
-            events.extend(new)
+        async def work(session: AsyncSession,
+                       who: LoggedIn) -> tuple[schemas.TranscriptMessage, list[Event]]:
+            message, events = await handoffs.reply(session, handoff_id, who.operator, body.text)
             return schemas.TranscriptMessage(id=message.id, sender="operator", kind="text",
                                              text=message.text, at=message.created_at,
-                                             operator=who.operator.username)
+                                             operator=who.operator.username), events
 
-        answer = await run(request, work, csrf=True)
-        await changed(events)
-        return answer
+        return await change(request, work)
 
     @verb("notes")
     async def add_note(handoff_id: HandoffId, body: schemas.Text, request: Request) -> schemas.Note:
         """An internal note, never sent to the user."""
-        events: list[Event] = []
-
-        async def work(session: AsyncSession, who: LoggedIn) -> schemas.Note:
-            note, new = await handoffs.note(session, handoff_id, who.operator, body.text)
-            events.extend(new)
+        async def work(session: AsyncSession, who: LoggedIn) -> tuple[schemas.Note, list[Event]]:
+            note, events = await handoffs.note(session, handoff_id, who.operator, body.text)
             return schemas.Note(id=note.id, author=who.operator.username, text=note.text,
-                                at=note.created_at)
+                                at=note.created_at), events
 
-        answer = await run(request, work, csrf=True)
-        await changed(events)
-        return answer
+        return await change(request, work)
 
     @verb("transfer")
     async def transfer(handoff_id: HandoffId, body: schemas.Transfer,
                        request: Request) -> schemas.HandoffDetail:
         """Hand the chat to another operator."""
-        events: list[Event] = []
+        async def work(session: AsyncSession,
+                       who: LoggedIn) -> tuple[schemas.HandoffDetail, list[Event]]:
+            handoff, events = await handoffs.transfer(session, handoff_id, who.operator,
+                                                      body.operator)
+            return await detail(session, handoff, who.operator), events
 
-        async def work(session: AsyncSession, who: LoggedIn) -> schemas.HandoffDetail:
-            handoff, new = await handoffs.transfer(session, handoff_id, who.operator,
-                                                   body.operator)
-            events.extend(new)
-            return await detail(session, handoff, who.operator)
-
-        answer = await run(request, work, csrf=True)
-        await changed(events)
-        return answer
+        return await change(request, work)
 
     @verb("close")
     async def close(handoff_id: HandoffId, body: schemas.Close,
                     request: Request) -> schemas.HandoffDetail:
         """Close with an outcome; the bot takes the chat back."""
-        events: list[Event] = []
+        async def work(session: AsyncSession,
+                       who: LoggedIn) -> tuple[schemas.HandoffDetail, list[Event]]:
+            handoff, events = await handoffs.close(session, handoff_id, who.operator,
+                                                   body.outcome)
+            return await detail(session, handoff, who.operator), events
 
-        async def work(session: AsyncSession, who: LoggedIn) -> schemas.HandoffDetail:
-            handoff, new = await handoffs.close(session, handoff_id, who.operator, body.outcome)
-            events.extend(new)
-            return await detail(session, handoff, who.operator)
-
-        answer = await run(request, work, csrf=True)
-        await changed(events)
-        return answer
+        return await change(request, work)
 
     @router.get("/events", response_class=StreamingResponse,
                 responses={200: {"content": {"text/event-stream": {}}}})
