@@ -61,6 +61,10 @@ class ViberWebhook:
         if not handler.verify(self._token, body, request.headers.get(handler.SIGNATURE_HEADER)):
             log.warning("viber_bad_signature")
             return Response(status_code=403)
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type and media_type != "application/json":  # Viber sends JSON, or says nothing
+            log.warning("viber_content_type")
+            return Response(status_code=415)
         try:
             callback = handler.parse(body, self._user_key)
         except Malformed as exc:

@@ -19,6 +19,7 @@ from tests.channels.viber.conftest import (
     USER_ID,
     Captured,
     Viber,
+    sign,
     viber_id,
 )
 from tests.channels.viber.test_handler import VECTOR_BODY, VECTOR_SIGNATURE
@@ -268,3 +269,12 @@ async def _every_stored_value(viber: Viber) -> str:
                 values.extend(json.dumps(v, ensure_ascii=False, default=str) for v in row)
     assert any("spring_fair-2026" in v for v in values)  # the dump does see what is stored
     return "\n".join(values)
+
+
+async def test_a_signed_body_that_is_not_json_is_refused_with_415(viber: Viber) -> None:
+    body = b"text=hello"
+    answer = await viber.client.post("/webhooks/viber", content=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Viber-Content-Signature": sign(TOKEN, body)})
+    assert answer.status_code == 415
+    assert await viber.deliver() == []  # nothing was sent to anyone
