@@ -96,6 +96,10 @@ def _basis(window: str, wages: WageTable) -> str | None:
     return None
 
 
+# No wage or fee in any currency we read reaches this; phone numbers (8+ digits) do.
+_MAX_AMOUNT = 10_000_000
+
+
 def find_pay(prepared: Prepared, wages: WageTable) -> list[PayMention]:
     """Every amount with a currency (or "net"/"brut"), scored as a likely wage."""
     before, after, period_after, period_before = _patterns(wages)
@@ -118,6 +122,8 @@ def find_pay(prepared: Prepared, wages: WageTable) -> list[PayMention]:
             raw.append((m, "EUR"))
     for m, code in raw:
         a = _number(m.group("a"), m.groupdict().get("am") or "")
+        if a > _MAX_AMOUNT:  # a phone number beside a currency word, not money
+            continue
         b_raw = m.groupdict().get("b")
         b = _number(b_raw, m.groupdict().get("bm") or m.groupdict().get("am") or "") if b_raw else a
         if b < a:  # "2500-3" is not a range

@@ -117,6 +117,12 @@ def test_a_fee_amount_is_not_taken_for_the_wage() -> None:
     assert pay is not None and pay.amount_max == 1500
 
 
+def test_a_phone_number_beside_a_currency_is_not_pay() -> None:
+    # Found by hypothesis: the number came back as the wage, into the stored report.
+    report = check_offer("Lucru in Germania. Sunati 37362112345 EUR", language="ro")
+    assert report.pay is None
+
+
 def test_phones_are_reported_by_country_and_kind_only() -> None:
     report = check_offer("Lucru în Italia, 1200 euro. Sunați 069 123 456 sau +48 600 123 456.")
     assert {(p.country, p.kind) for p in report.phones} == {("MD", "mobile"), ("PL", "mobile")}
