@@ -18,6 +18,7 @@ from typing import Protocol
 
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import aliased
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from bot import metrics
 from bot.core.messages import Outgoing
@@ -28,6 +29,7 @@ from bot.storage.models import utcnow
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
+OUTCOME_RETRY = timedelta(seconds=45)  # shorter than the lease: no other worker resends meanwhile
 MAX_ATTEMPTS = 15
 MAX_BACKOFF = 600.0
 OFFLINE_RETRY = timedelta(seconds=30)
@@ -229,6 +231,18 @@ class OutboxWorker:
             metrics.OUTBOX_LAG.labels(item.channel).observe(item.created_at_age)
             values = {"status": "sent", "sent_at": utcnow()}
         values["lease_until"] = None
+        # The message may already be with the user: if the database is away now, keep
+        # trying to record that while the lease holds, or it would be sent a second time.
+        async for attempt in AsyncRetrying(
+                retry=retry_if_exception_type(Exception),
+                stop=stop_after_delay(OUTCOME_RETRY.total_seconds()),
+                wait=wait_exponential(multiplier=0.2, max=5), reraise=True):
+            with attempt:
+                await self._record(item, values, blocked=blocked)
+        return values.get("status") == "sent"
+
+    async def _record(self, item: _Claimed, values: dict[str, object], *,
+                      blocked: bool) -> None:
         async with self.db.transaction() as session:
             await session.execute(update(OutboxItem).where(OutboxItem.id == item.id)
                                   .values(**values))
@@ -236,7 +250,6 @@ class OutboxWorker:
                 await session.execute(update(Conversation)
                                       .where(Conversation.id == item.conversation_id)
                                       .values(blocked=True))
-        return values.get("status") == "sent"
 
     def _failure(self, item: _Claimed, exc: SendError) -> dict[str, object]:
         attempts = item.attempts + 1

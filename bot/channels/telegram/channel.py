@@ -67,7 +67,10 @@ def quiet_library_logs() -> None:
     """Keep request URLs (they carry the token) and request parameters (texts) out of logs."""
     root = logging.getLogger().getEffectiveLevel()
     for name, floor in (("httpx", logging.WARNING), ("httpcore", logging.WARNING),
-                        ("telegram", logging.INFO)):
+                        ("telegram", logging.INFO),
+                        # With max_retries=0 it logs every 429 as an error with a traceback;
+                        # the outbox handles a 429 and logs it (outbox_send_failed, throttled).
+                        ("telegram.ext.AIORateLimiter", logging.CRITICAL)):
         logging.getLogger(name).setLevel(max(floor, root))
 
 
