@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import copy
 import itertools
 import json
 import os
@@ -63,10 +62,9 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tests.channels.telegram.conftest import load, personalize  # noqa: E402
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI  # noqa: E402
 
-FIXTURES = REPO / "tests" / "fixtures" / "telegram"
-FIXTURE_USER = 412345678  # the user (and private chat) id in every fixture
 SECRET = "load-benchmark-webhook-secret_0123"  # noqa: S105 (a test value)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 PG_HOST, PG_PORT = "127.0.0.1", 5432
@@ -131,25 +129,6 @@ REPEAT_FROM = 2  # a conversation longer than SCRIPT goes on from the first ques
 # --- updates ---------------------------------------------------------------------------------
 
 
-def _fixture(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text("utf-8"))
-    return data
-
-
-def _personalize(update: dict[str, Any], user_id: int) -> dict[str, Any]:
-    """The fixture as another user sends it (as tests/channels/telegram/conftest.py does)."""
-
-    def walk(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: walk(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [walk(v) for v in value]
-        return user_id if value == FIXTURE_USER and not isinstance(value, bool) else value
-
-    out: dict[str, Any] = walk(copy.deepcopy(update))
-    return out
-
-
 @dataclass(frozen=True)
 class Step:
     """One update of a conversation, ready to POST."""
@@ -171,8 +150,8 @@ class Updates:
     """Real-shaped updates with unique update_ids."""
 
     def __init__(self) -> None:
-        self.text = _fixture("update_message_text")
-        self.press = _fixture("update_callback_query")
+        self.text = load("update_message_text")
+        self.press = load("update_callback_query")
         self.ids = itertools.count(300_000_001)
 
     def user(self, chat_id: int, language: str, messages: int) -> User:
@@ -191,15 +170,13 @@ class Updates:
         return User(chat_id, language, steps)
 
     def _text(self, chat_id: int, language: str, message_id: int, text: str) -> dict[str, Any]:
-        update = _personalize(self.text, chat_id)
-        update["update_id"] = next(self.ids)
+        update = personalize(self.text, chat_id, next(self.ids))
         update["message"].update(message_id=message_id * 2, text=text, date=int(time.time()))
         update["message"]["from"]["language_code"] = language
         return update
 
     def _press(self, chat_id: int, language: str, message_id: int, data: str) -> dict[str, Any]:
-        update = _personalize(self.press, chat_id)
-        update["update_id"] = next(self.ids)
+        update = personalize(self.press, chat_id, next(self.ids))
         query = update["callback_query"]
         query.update(id=f"{chat_id}{message_id:04d}", data=data)
         query["from"]["language_code"] = language

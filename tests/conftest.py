@@ -22,6 +22,7 @@ from bot.core.messages import Incoming, Kind, Outgoing
 from bot.service import Service
 from bot.settings import REPO_ROOT, Settings
 from bot.storage import Database
+from tests.fakes.telegram_api import FakeTelegramAPI
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PG_HOST, PG_PORT = "127.0.0.1", 5432
@@ -230,6 +231,14 @@ def texts(replies: list[Outgoing]) -> str:
 def run(coro: Any) -> Any:
     """Run a coroutine from sync test code."""
     return asyncio.run(coro)
+
+
+@pytest.fixture
+def telegram_api() -> Iterator[FakeTelegramAPI]:
+    """A fake Bot API of the test's own (tests/channels/telegram shares one per session)."""
+    api = FakeTelegramAPI().start()
+    yield api
+    api.stop()
 
 
 # --- the real server as a process ----------------------------------------------------------

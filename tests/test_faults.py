@@ -96,14 +96,6 @@ Serve = Callable[..., Server]
 
 
 @pytest.fixture
-def telegram_api() -> Iterator[FakeTelegramAPI]:
-    """A fake Bot API of this test's own."""
-    api = FakeTelegramAPI().start()
-    yield api
-    api.stop()
-
-
-@pytest.fixture
 def serve(tmp_path: Path, db_url: str, telegram_api: FakeTelegramAPI) -> Iterator[Serve]:
     """Start `safemig serve` with the Telegram webhook on (extra env by keyword); all are
     SIGKILLed afterwards. Children may reach nothing beyond 127.0.0.1."""

@@ -74,14 +74,6 @@ Serve = Callable[[str], Server]
 
 
 @pytest.fixture
-def telegram_api() -> Iterator[FakeTelegramAPI]:
-    """A fake Bot API of this test's own."""
-    api = FakeTelegramAPI().start()
-    yield api
-    api.stop()
-
-
-@pytest.fixture
 def serve(tmp_path: Path, db_url: str, telegram_api: FakeTelegramAPI) -> Iterator[Serve]:
     """Start `safemig serve` (webhook mode, the fake Bot API) by name; all killed afterwards.
 

@@ -12,7 +12,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from bot.console.api import ApiError, build_router
 from bot.console.canned import load_canned
-from bot.service import Service, load_offer_data
+from bot.service import Service
 
 STATIC = Path(__file__).resolve().parent / "static"
 # The console runs only its own script and style: user text can never become code.
@@ -41,7 +41,7 @@ class SecurityHeaders(BaseHTTPMiddleware):
 def register_console(app: FastAPI, service: Service) -> None:
     """Add ``/console`` and ``/api`` to the application."""
     canned = load_canned(service.settings.content_dir, service.content)
-    app.include_router(build_router(service, canned, load_offer_data(service.settings)))
+    app.include_router(build_router(service, canned, service.dialogue.offers))
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(ApiError)

@@ -24,7 +24,7 @@ from bot.crypto import display_pseudonym
 from bot.handoff import texts
 from bot.handoff.events import Event
 from bot.handoff.hours import OperatorHours
-from bot.i18n import Catalogs
+from bot.i18n import Catalogs, Translator
 from bot.offers.privacy import mask_contacts
 from bot.storage import (
     AuditEntry,
@@ -322,7 +322,7 @@ class Handoffs:
 
     # --- helpers ------------------------------------------------------------------------
 
-    def _tr(self, handoff: Handoff) -> Any:
+    def _tr(self, handoff: Handoff) -> Translator:
         return self.catalogs.get(handoff.language)
 
     @staticmethod

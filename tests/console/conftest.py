@@ -15,7 +15,6 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select, update
 
-import bot.console.pages
 import bot.service
 from bot.console import accounts
 from bot.console.accounts import add_operator
@@ -66,7 +65,6 @@ def shared_read_only_data(monkeypatch: pytest.MonkeyPatch) -> None:
         return _CONTENT[key]
 
     monkeypatch.setattr(bot.service, "load_offer_data", offers)
-    monkeypatch.setattr(bot.console.pages, "load_offer_data", offers)
     monkeypatch.setattr(bot.service, "load_content", content)
 
 
