@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 
 from bot.offers.catalogue import Catalogue, Rule, Unless
 from bot.offers.text import Prepared
@@ -105,7 +106,10 @@ def _match_rule(
                 ev = Evidence(prepared.original[m.start() : m.end()], m.start(), m.end())
                 hits.append(Hit(rule.id, weight, strong, ev))
             continue
-        for m in pattern.regex.finditer(prepared.folded):
+        # A match never spans two lines: "fara experienta" ending one line of
+        # an advert says nothing about "Contract ..." starting the next.
+        matches = (pattern.regex.finditer(prepared.folded, a, b) for a, b in prepared.lines())
+        for m in chain.from_iterable(matches):
             start, end = m.span()
             if start == end:
                 continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import html
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from bot.offers.types import Evidence
@@ -71,6 +72,9 @@ class Prepared:
     truncated: bool
     _sentences: list[int] = field(default_factory=list)
     _clauses: list[int] = field(default_factory=list)
+    # Folding turns every run of whitespace into one space; these are the
+    # folded positions of the spaces that stood for a line break.
+    line_breaks: list[int] = field(default_factory=list)
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map a folded span to the original text, widened to whole words."""
@@ -93,6 +97,14 @@ class Prepared:
         """Evidence for a folded span: the original words and their offsets."""
         o_start, o_end = self.to_original(start, end)
         return Evidence(self.original[o_start:o_end], o_start, o_end, source)
+
+    def lines(self) -> Iterator[tuple[int, int]]:
+        """Folded (start, end) of each line: a pasted advert lists one item per line."""
+        start = 0
+        for position in self.line_breaks:
+            yield start, position
+            start = position + 1
+        yield start, len(self.folded)
 
     def sentence(self, position: int) -> tuple[int, int]:
         """Bounds (folded) of the sentence around a folded position."""
@@ -129,6 +141,22 @@ def prepare(text: str) -> Prepared:
     original, truncated = _cap(clean_surrogates(text))
     cleaned = blank_markup(original)
     folded, index = _drop_inner_apostrophes(*fold_map(cleaned))
-    sentences = sorted({m.end() for m in _SENTENCE_END.finditer(folded)})
+    breaks = _line_breaks(cleaned, folded, index)
+    ends = {m.end() for m in _SENTENCE_END.finditer(folded)} | {b + 1 for b in breaks}
+    sentences = sorted(ends)
     clauses = sorted(set(sentences) | {m.end() for m in _CLAUSE_END.finditer(folded)})
-    return Prepared(original, cleaned, folded, index, truncated, sentences, clauses)
+    return Prepared(original, cleaned, folded, index, truncated, sentences, clauses, breaks)
+
+
+def _line_breaks(cleaned: str, folded: str, index: list[int]) -> list[int]:
+    """Folded positions of the spaces whose whitespace run held a line break."""
+    if "\n" not in cleaned and "\r" not in cleaned:
+        return []
+    breaks = []
+    for i, ch in enumerate(folded):
+        if ch != " ":
+            continue
+        run_end = index[i + 1] if i + 1 < len(index) else len(cleaned)
+        if any(c in "\n\r\u2028\u2029" for c in cleaned[index[i] : run_end]):
+            breaks.append(i)
+    return breaks

@@ -53,6 +53,21 @@ def test_negation_turns_a_flag_into_a_protective_signal(
     assert present in report.protective_ids
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n", " \n\n", "<br>"])
+def test_a_match_does_not_run_from_one_line_of_an_advert_into_the_next(newline: str) -> None:
+    # "fără experiență" ends an item; "Contract ..." starts the next one.
+    text = f"Lucru la fabrică, fără experiență{newline}Contract de muncă înainte de plecare."
+    report = check_offer(text)
+    assert "no_written_contract" not in report.flag_ids
+    assert "written_contract_first" in report.protective_ids
+    assert "no_requirements" in report.flag_ids
+
+
+def test_a_flag_within_one_line_still_matches_after_a_line_break() -> None:
+    report = check_offer("Lucru în Italia\nfără contract, plata în mână")
+    assert "no_written_contract" in report.flag_ids
+
+
 def test_a_fee_paid_by_the_employer_is_not_a_fee() -> None:
     report = check_offer("Taxa de viză, 80 euro, este achitată de angajator.")
     assert "upfront_fee" not in report.flag_ids
