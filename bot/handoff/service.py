@@ -49,6 +49,9 @@ RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
 MAX_REPLY = 4000
 DEFAULT_WAIT = timedelta(minutes=5)  # said before there is any history to measure
 ONLINE = timedelta(minutes=5)  # an operator seen this recently is counted as on duty
+# The console refreshes an open chat on every event; one "read" entry per
+# operator and chat in this window says the same as one per refresh.
+READ_AUDIT_WINDOW = timedelta(minutes=10)
 
 
 class HandoffError(Exception):
@@ -297,7 +300,8 @@ class Handoffs:
     async def read(self, session: AsyncSession, handoff: Handoff,
                    operator: Operator) -> dict[str, Any]:
         """The transcript, notes and offer checks of a handoff; the read is audited."""
-        self._audit(session, operator, "read", handoff)
+        if not await self._read_recently(session, operator, handoff):
+            self._audit(session, operator, "read", handoff)
         messages: list[dict[str, Any]] = []
         checks: list[OfferCheck] = []
         if handoff.conversation_id is not None:
@@ -385,6 +389,14 @@ class Handoffs:
             masked = mask_contacts(message.text)
             if masked != message.text:
                 message.text = masked
+
+    @staticmethod
+    async def _read_recently(session: AsyncSession, operator: Operator,
+                             handoff: Handoff) -> bool:
+        recent = await session.scalar(select(AuditEntry.id).where(
+            AuditEntry.handoff_id == handoff.id, AuditEntry.operator_id == operator.id,
+            AuditEntry.action == "read", AuditEntry.at >= utcnow() - READ_AUDIT_WINDOW).limit(1))
+        return recent is not None
 
     @staticmethod
     def _audit(session: AsyncSession, operator: Operator, action: str, handoff: Handoff,
