@@ -14,6 +14,11 @@ DUPLICATES = Counter(
 SEND_ERRORS = Counter(
     "safemig_outbox_send_errors_total", "Failed delivery attempts", ["channel", "error"]
 )
+OUTBOX_DEFERRED = Counter(
+    "safemig_outbox_offline_deferrals_total",
+    "Replies put back because the recipient had no open page here (web chat)",
+    ["channel"],
+)
 OUTBOX_LAG = Histogram(
     "safemig_outbox_lag_seconds",
     "From the decision to the delivery of a reply",

@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from bot import metrics
@@ -83,6 +84,20 @@ class Sender(Protocol):
 
     async def send(self, address: str, message: Outgoing) -> None:
         """Deliver or raise a SendError."""
+        ...
+
+
+@runtime_checkable
+class LocalSender(Sender, Protocol):
+    """A sender that reaches only the users connected to this process (the web chat).
+
+    Its worker claims only those users' replies: with several processes, the one
+    that holds a user's open page delivers, and no other process takes the reply,
+    finds nobody connected and puts it back for the offline retry.
+    """
+
+    def reachable(self) -> Collection[str]:
+        """User keys of the conversations this process can deliver to now."""
         ...
 
 
@@ -179,7 +194,24 @@ class OutboxWorker:
             )
         self.wake()
 
+    def _channels(self) -> list[ColumnElement[bool]]:
+        """Which replies this worker may take: every one of a channel it can send on,
+        only its own connected users' of a LocalSender's channel."""
+        allowed: list[ColumnElement[bool]] = []
+        for channel, sender in self.senders.items():
+            if isinstance(sender, LocalSender):
+                keys = sorted(sender.reachable())
+                if keys:
+                    allowed.append(and_(OutboxItem.channel == channel,
+                                        Conversation.user_key.in_(keys)))
+            else:
+                allowed.append(OutboxItem.channel == channel)
+        return allowed
+
     async def _claim(self, limit: int | None = None) -> list[_Claimed]:
+        channels = self._channels()
+        if not channels:
+            return []
         now = utcnow()
         earlier = aliased(OutboxItem)
         due = (
@@ -187,7 +219,7 @@ class OutboxWorker:
             .join(Conversation, Conversation.id == OutboxItem.conversation_id)
             .where(
                 OutboxItem.status == "pending",
-                OutboxItem.channel.in_(list(self.senders)),
+                or_(*channels),
                 OutboxItem.next_attempt_at <= now,
                 or_(OutboxItem.lease_until.is_(None), OutboxItem.lease_until < now),
                 ~exists().where(and_(earlier.conversation_id == OutboxItem.conversation_id,
@@ -218,6 +250,7 @@ class OutboxWorker:
             address = self.keyring.decrypt(item.address_enc)
             await sender.send(address, Outgoing.from_json(item.payload))
         except RecipientOffline:
+            metrics.OUTBOX_DEFERRED.labels(item.channel).inc()
             values = {"next_attempt_at": utcnow() + OFFLINE_RETRY}
         except SendError as exc:
             metrics.SEND_ERRORS.labels(item.channel, exc.code).inc()

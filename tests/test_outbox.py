@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from bot.core.messages import Outgoing
+from bot.core.messages import Incoming, Kind, Outgoing
 from bot.outbox import PermanentSendError, RecipientBlocked, SendError, Throttled
 from bot.service import Service
 from bot.settings import Settings
@@ -181,3 +181,57 @@ async def test_a_slow_chat_does_not_hold_up_the_others_and_keeps_its_order(
         sender.release.set()
         await worker
         await service.db.dispose()
+
+
+class _Page:
+    """An open web-chat page: what the WebSender pushes to it."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, object]] = []
+
+    async def send_json(self, data: object, mode: str = "text") -> None:
+        assert isinstance(data, dict)
+        self.received.append(data)
+
+
+async def test_with_two_processes_only_the_one_holding_the_web_page_takes_its_replies(
+        settings: Settings) -> None:
+    # Two processes of one deployment, one database. The user's page is open on A.
+    # B must not claim the reply, find no page and put it back for the 30 s offline
+    # retry: that made web replies wait whenever B's worker was quicker than A's.
+    from bot.channels.web.sender import WebSender
+    from bot.metrics import OUTBOX_DEFERRED
+
+    here, there = WebSender(), WebSender()
+    a = Service.build(settings, {"web": here}, with_nlu=False)
+    b = Service.build(settings, {"web": there}, with_nlu=False)
+    try:
+        session = "s" * 32
+        user_key = a.keyring.user_key("web", session)
+        page = _Page()
+        here.connect(session, page, user_key)
+        deferred = OUTBOX_DEFERRED.labels("web")._value.get()
+        await a.dialogue.handle(Incoming(channel="web", user_key=user_key, address=session,
+                                         text="/start"))
+
+        assert await b.outbox.drain() == 0  # not B's user: not even claimed
+        assert OUTBOX_DEFERRED.labels("web")._value.get() == deferred
+        [item] = await rows(a)
+        assert (item.status, item.lease_until) == ("pending", None)
+
+        assert await a.outbox.drain() == 1
+        assert [m["type"] for m in page.received] == ["message"]
+
+        # The page closes: nobody holds it, nobody claims; it opens again on B.
+        here.disconnect(session, page)
+        await a.dialogue.handle(Incoming(channel="web", user_key=user_key, address=session,
+                                         kind=Kind.BUTTON, button="lang:en"))
+        assert await a.outbox.drain() == 0 and await b.outbox.drain() == 0
+        again = _Page()
+        there.connect(session, again, user_key)
+        assert await b.outbox.drain() == 2  # the answer and the menu, in order
+        assert len(again.received) == 2 and page.received[1:] == []
+        assert OUTBOX_DEFERRED.labels("web")._value.get() == deferred
+    finally:
+        await a.db.dispose()
+        await b.db.dispose()

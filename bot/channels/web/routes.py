@@ -54,8 +54,8 @@ async def chat_socket(socket: WebSocket) -> None:
     await socket.accept()
     hint = negotiate(parse_accept_language(socket.headers.get("accept-language")))
     sender = socket.app.state.web_sender
-    sender.connect(session, socket)
     user_key = service.keyring.user_key("web", session)
+    sender.connect(session, socket, user_key)
     try:
         await _release_waiting(service, user_key)
         while True:

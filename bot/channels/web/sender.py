@@ -35,10 +35,16 @@ class WebSender:
 
     def __init__(self) -> None:
         self._sockets: dict[str, set[Socket]] = defaultdict(set)
+        self._user_keys: dict[str, str] = {}  # session -> the conversation's user key
 
-    def connect(self, session: str, socket: Socket) -> None:
+    def connect(self, session: str, socket: Socket, user_key: str) -> None:
         """A page of this session opened its socket."""
         self._sockets[session].add(socket)
+        self._user_keys[session] = user_key
+
+    def reachable(self) -> frozenset[str]:
+        """The user keys of the sessions with an open page in this process."""
+        return frozenset(self._user_keys[s] for s in self._sockets if s in self._user_keys)
 
     def disconnect(self, session: str, socket: Socket) -> None:
         """A page closed."""
@@ -47,6 +53,7 @@ class WebSender:
             sockets.discard(socket)
             if not sockets:
                 del self._sockets[session]
+                self._user_keys.pop(session, None)
 
     async def send(self, address: str, message: Outgoing) -> None:
         """Push to every open page of the session, or report it offline."""
