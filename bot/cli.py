@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -206,9 +207,17 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers == 1:
         uvicorn.run(app, **options)
     else:
+        # The workers read their settings from the environment: each gets its share of
+        # Telegram's overall rate, so that together they stay within it.
+        os.environ["TELEGRAM_MAX_RATE"] = repr(worker_rate(settings, args.workers))
         uvicorn.run("bot.web:app_from_environment", factory=True, workers=args.workers,
                     **options)
     return 0
+
+
+def worker_rate(settings: Settings, workers: int) -> float:
+    """Each worker's share of the deployment's Telegram rate (messages per second)."""
+    return settings.telegram_max_rate / workers
 
 
 def _chat(args: argparse.Namespace) -> int:

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
         default=SecretStr(""), alias="TELEGRAM_WEBHOOK_SECRET"
     )
     telegram_api_url: str = Field(default="", alias="TELEGRAM_API_URL")
+    # Telegram's overall limit (about 30 messages/s per bot) is shared by every process
+    # of a deployment: `serve --workers N` gives each worker 1/N of this; separate
+    # processes need it divided by hand (docs/deploy.md).
+    telegram_max_rate: float = Field(default=30.0, alias="TELEGRAM_MAX_RATE", gt=0, le=30)
     viber_token: SecretStr = Field(default=SecretStr(""), alias="VIBER_TOKEN")
     viber_bot_name: str = Field(default="safemig", alias="VIBER_BOT_NAME")
     viber_bot_avatar: str = Field(default="", alias="VIBER_BOT_AVATAR")

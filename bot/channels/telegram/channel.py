@@ -91,8 +91,8 @@ def build_application(settings: Settings, *, timeout: float | None = None) -> Te
         # Flood limits overall, ~30 messages/s (https://core.telegram.org/bots/faq, "My bot is
         # hitting limits"). max_retries=0: on a 429 the limiter would sleep and hold every
         # request; the outbox reschedules that one reply instead (CHANNELS.md §1.5).
-        .rate_limiter(AIORateLimiter(overall_max_rate=30, overall_time_period=1,
-                                     max_retries=0))
+        .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate,
+                                     overall_time_period=1, max_retries=0))
     )
     if timeout is not None:
         builder = (builder.connect_timeout(timeout).read_timeout(timeout)

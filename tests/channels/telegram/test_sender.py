@@ -6,6 +6,7 @@ fake received, and the outcome the outbox sees.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -267,3 +268,33 @@ async def test_each_chat_is_paced_under_the_flood_limit() -> None:
         assert stamps[chat][2] < 0.1  # a short burst goes at once
         assert stamps[chat][4] >= 0.3  # then about one per period / burst
     assert stamps[2][0] < 0.1  # one chat's pace never holds another's
+
+
+async def test_the_overall_rate_is_the_deployments_share(
+        telegram_api: FakeTelegramAPI, tmp_path: Path) -> None:
+    # With `serve --workers 3` each worker gets 10 of Telegram's 30 messages a second;
+    # here one process is given 4: eight chats' replies take at least (8 - 4) / 4 s.
+    from bot.cli import worker_rate
+
+    assert worker_rate(make_settings(tmp_path, "sqlite:///unused.sqlite3"), 3) == 10
+    telegram_api.reset()
+    settings = make_settings(tmp_path, "sqlite:///unused.sqlite3", TELEGRAM_TOKEN=TOKEN,
+                             TELEGRAM_API_URL=telegram_api.url, TELEGRAM_MAX_RATE="4")
+    application = build_application(settings, timeout=5.0)
+    await application.initialize()
+    telegram_api.reset()
+    try:
+        sender = TelegramSender(application.bot)
+        chats = [CHAT + n for n in range(8)]
+        await asyncio.gather(*(sender.send(str(chat), HELLO) for chat in chats))
+    finally:
+        await application.shutdown()
+    calls = telegram_api.calls("sendMessage")
+    assert sorted(int(c.params["chat_id"]) for c in calls) == chats  # each exactly once
+    assert calls[-1].at - calls[0].at >= 0.9, [round(c.at - calls[0].at, 2) for c in calls]
+
+
+@pytest.mark.parametrize("rate", ["0", "31", "fast"])
+def test_a_rate_outside_telegrams_limit_is_refused(tmp_path: Path, rate: str) -> None:
+    with pytest.raises(ValueError, match="TELEGRAM_MAX_RATE"):
+        make_settings(tmp_path, "sqlite:///unused.sqlite3", TELEGRAM_MAX_RATE=rate)
