@@ -5,6 +5,10 @@ JSON whatever the Content-Type (viberbot sends none); the token is taken from th
 ``X-Viber-Auth-Token`` header or the body's ``auth_token``. On set_webhook it can call
 the webhook back with a signed ``webhook`` event, as Viber does, and refuses the URL
 when that callback does not get 200.
+
+send_message answers come from, in order: the queue of ``answer()``, an ``outage()``
+while it lasts, then success. Each call is recorded with when it arrived and how it was
+answered, so a test can tell the deliveries (``delivered()``) from the failed tries.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import math
 import threading
 import time
 from collections import deque
@@ -34,6 +39,11 @@ class Answer:
     http: int = 200
     garbage: bool = False
     hang: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """Whether this answer is a successful send (HTTP 200, status 0, a JSON body)."""
+        return self.status == 0 and self.http == 200 and not self.garbage and not self.hang
 
 
 OK = Answer()
@@ -64,6 +74,8 @@ class Recorded:
     body: dict[str, Any]
     token: str | None
     headers: dict[str, str] = field(default_factory=dict)
+    at: float = 0.0  # time.monotonic() when it arrived
+    answer: Answer | None = None  # how a send_message with the right token was answered
 
 
 def sign(token: str, body: bytes) -> str:
@@ -80,6 +92,7 @@ class FakeViberApi:
         self.requests: list[Recorded] = []
         self.webhook_checks: list[int] = []  # HTTP status of each callback on set_webhook
         self._answers: deque[Answer] = deque()
+        self._outage: tuple[Answer, float] | None = None  # the answer, until (monotonic)
         self._lock = threading.Lock()
         self._release = threading.Event()
         self._tokens = itertools.count(5_466_394_344_559_121_456)
@@ -109,6 +122,20 @@ class FakeViberApi:
         with self._lock:
             self._answers.extend(answers)
 
+    def outage(self, answer: Answer, seconds: float | None = None) -> float:
+        """Answer every send_message with ``answer`` for ``seconds`` from now (None: until
+        ``recover()``); queued ``answer()`` answers still come first. Returns when it ends
+        (``time.monotonic()``, inf without ``seconds``)."""
+        until = math.inf if seconds is None else time.monotonic() + seconds
+        with self._lock:
+            self._outage = (answer, until)
+        return until
+
+    def recover(self) -> None:
+        """End the outage now."""
+        with self._lock:
+            self._outage = None
+
     def calls(self, endpoint: str = "send_message") -> list[Recorded]:
         """The requests received for one endpoint, oldest first."""
         with self._lock:
@@ -117,6 +144,11 @@ class FakeViberApi:
     def sent(self) -> list[dict[str, Any]]:
         """The bodies of every send_message call."""
         return [r.body for r in self.calls("send_message")]
+
+    def delivered(self, receiver: str | None = None) -> list[dict[str, Any]]:
+        """The bodies of the send_message calls answered with success (to one user)."""
+        return [r.body for r in self.calls("send_message") if r.answer is not None
+                and r.answer.ok and (receiver is None or r.body.get("receiver") == receiver)]
 
     def clear(self) -> None:
         """Forget what was received."""
@@ -146,6 +178,11 @@ class FakeViberApi:
         with self._lock:
             if endpoint == "send_message" and self._answers:
                 return self._answers.popleft()
+            if endpoint == "send_message" and self._outage is not None:
+                answer, until = self._outage
+                if time.monotonic() < until:
+                    return answer
+                self._outage = None
         return OK
 
     def _record(self, recorded: Recorded) -> None:
@@ -196,7 +233,10 @@ class FakeViberApi:
                     body = {}
                 body = body if isinstance(body, dict) else {}
                 token = self.headers.get("X-Viber-Auth-Token") or body.pop("auth_token", None)
-                fake._record(Recorded(endpoint, body, token, dict(self.headers.items())))
+                answer = (fake._next_answer(endpoint)
+                          if endpoint == "send_message" and token == fake.token else None)
+                fake._record(Recorded(endpoint, body, token, dict(self.headers.items()),
+                                      time.monotonic(), answer))
                 if endpoint not in ENDPOINTS:
                     self._reply(404, b"not found")
                     return
@@ -210,7 +250,7 @@ class FakeViberApi:
                                 "name": "safemig test", "uri": "safemigtest",
                                 "webhook": "", "subscribers_count": 0})
                 else:
-                    self._send_message(fake._next_answer(endpoint))
+                    self._send_message(answer or OK)
 
             def _send_message(self, answer: Answer) -> None:
                 if answer.hang:
