@@ -23,7 +23,6 @@ TokenRejected is a SendError too: retried with backoff, and logged as an error.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import warnings
 from collections import OrderedDict
@@ -42,6 +41,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.channels.parts import PartProgress
 from bot.channels.telegram.handler import CHANNEL
 from bot.channels.telegram.keyboard import inline_keyboard
 from bot.core.messages import Outgoing
@@ -52,7 +52,6 @@ log = logging.getLogger(__name__)
 
 TEXT_LIMIT = int(MessageLimit.MAX_TEXT_LENGTH)  # 4,096 characters after entity parsing
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-_REMEMBERED = 1024  # multi-part replies whose first parts went out before a failure
 
 
 class TokenRejected(SendError):
@@ -145,7 +144,7 @@ class TelegramSender:
     def __init__(self, bot: Bot, pacer: ChatPacer | None = None) -> None:
         self.bot = bot
         self.pacer = pacer or ChatPacer()
-        self._progress: OrderedDict[str, int] = OrderedDict()
+        self._progress = PartProgress()
 
     async def send(self, address: str, message: Outgoing) -> None:
         """Deliver one reply or raise the outbox's SendError for it."""
@@ -155,9 +154,9 @@ class TelegramSender:
             raise PermanentSendError("not a Telegram chat id") from None
         parts = message_parts(message.text) or ["…"]  # Telegram refuses empty text
         markup = inline_keyboard(message.buttons)
-        key = _key(address, message)
+        key = PartProgress.key(address, message)
         # A retry after a failure mid-way resumes where it stopped (in this process).
-        for index in range(self._progress.get(key, 0), len(parts)):
+        for index in range(self._progress.start(key), len(parts)):
             last = index == len(parts) - 1
             try:
                 async with self.pacer(chat_id):
@@ -172,16 +171,5 @@ class TelegramSender:
                     log.error("telegram_token_rejected", extra={"error": type(exc).__name__})
                 raise error from exc
             if not last:
-                self._remember(key, index + 1)
-        self._progress.pop(key, None)
-
-    def _remember(self, key: str, sent: int) -> None:
-        self._progress[key] = sent
-        self._progress.move_to_end(key)
-        while len(self._progress) > _REMEMBERED:
-            self._progress.popitem(last=False)
-
-
-def _key(address: str, message: Outgoing) -> str:
-    ids = ",".join(message.button_ids())
-    return hashlib.sha256(f"{address}\0{message.text}\0{ids}".encode()).hexdigest()
+                self._progress.delivered(key, index + 1)
+        self._progress.done(key)

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from bot.channels.viber.api import ViberApi
 from bot.channels.viber.sender import ViberSender
 from bot.channels.viber.webhook import set_webhook_when_up
-from bot.channels.viber.wire import Profile
+from bot.channels.viber.wire import Profile, message_bodies
 from bot.core.messages import Button, Outgoing
 from bot.outbox import PermanentSendError, RecipientBlocked, SendError, Throttled
 from bot.storage import OutboxItem
@@ -142,6 +142,28 @@ async def test_a_long_answer_arrives_in_parts_with_the_keyboard_last(
     assert "".join(b["text"] for b in sent).replace(" ", "") == answer.text.replace(" ", "")
     assert [("keyboard" in b) for b in sent] == [False, False, True]
     assert sent[-1]["keyboard"] == MENU_KEYBOARD
+
+
+async def test_a_retry_resumes_after_the_parts_already_sent(
+        fake: FakeViberApi, api: ViberApi) -> None:
+    text = " ".join(f"Advice {n}: never hand your passport to an employer." for n in range(400))
+    answer = Outgoing(text, buttons=MENU, language="en")
+    sender = ViberSender(api, Profile(BOT_NAME))
+    fake.answer(OK, http_error(500))  # part 1 delivered, part 2 refused
+    with pytest.raises(SendError):
+        await sender.send(USER_ID, answer)
+    first = [b["text"] for b in fake.sent()]
+    await sender.send(USER_ID, answer)  # the outbox's retry
+    texts = [b["text"] for b in fake.sent()]
+    parts = len(message_bodies(answer, Profile(BOT_NAME)))
+    assert parts >= 3
+    # Part 1 once, part 2 refused then sent, then the rest: nobody reads part 1 twice.
+    assert len(texts) == parts + 1 and texts[:2] == first and texts[2] == first[1]
+    assert texts.count(first[0]) == 1
+    assert [("keyboard" in b) for b in fake.sent()] == [False] * parts + [True]
+    await sender.send(USER_ID, answer)  # a later, separate send of the same text: all again
+    assert fake.sent()[parts + 1]["text"] == first[0]
+    assert len(fake.sent()) == 2 * parts + 1
 
 
 async def test_status_6_marks_the_user_blocked_and_stops_sending(viber: Viber) -> None:

@@ -261,9 +261,9 @@ def test_replies_held_by_a_viber_api_outage_arrive_after_it_in_order_once(
 
     users = {name: viber_id(f"held-{name}") for name in SCRIPTS}
     posted = [_open_chat(server, user) for user in users.values()]
-    # Nothing on its way when the outage starts: a reply of several messages cut in the
-    # middle would be sent whole again (bot/channels/viber/sender.py), repeating a part.
-    # (A welcome row an outbox worker had claimed is recorded as sent a moment later.)
+    # Nothing on its way when the outage starts, so that every held reply is one of the
+    # outage's. (A welcome row an outbox worker had claimed is recorded as sent a moment
+    # later.)
     _until(lambda: _settled(db_url), "the welcomes to be recorded", WAIT)
     start = time.monotonic()
     end = fake.outage(failure, OUTAGE)
