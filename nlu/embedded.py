@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 
 from nlu.cache import Artifacts
 from nlu.entities import Gazetteer
+from nlu.features import words
 from nlu.langid import LanguageId
 from nlu.safety import SafetyNet
-from nlu.textnorm import clean
+from nlu.textnorm import clean, fold
 from nlu.types import EMBEDDED, FALLBACK_INTENT, UNKNOWN_LANGUAGE, Entity, Parse
 
 __all__ = ["EMERGENCY", "EMERGENCY_FLOOR", "THRESHOLD", "EmbeddedNLU"]
 
 EMERGENCY = "emergency"
+OUT_OF_SCOPE = "out_of_scope"
 # Below this top probability the intent is nlu_fallback and the dialogue asks
 # "did you mean ...?". Chosen on the held-out split (nlu/README.md).
 THRESHOLD = 0.30
@@ -50,6 +53,11 @@ class EmbeddedNLU:
         self.safety = safety
         self.threshold = threshold
         self.emergency_floor = emergency_floor
+        self._words = next(
+            (v for b, v in zip(self.intents.blocks, self.intents.vocabs, strict=True)
+             if b.view == "folded" and b.kind == "words" and not b.trim),
+            None,
+        )
 
     async def parse(self, text: str, *, lang_hint: str | None = None) -> Parse:
         """Parse one message (CPU-bound, about a millisecond: no thread hop needed)."""
@@ -63,7 +71,20 @@ class EmbeddedNLU:
         entities = tuple(self.gazetteer.extract(text[:MAX_ENTITIES]))
         rule = self.safety.check(text)
         ranking = self.rank(head) if _LETTER.search(head) else ()
-        return self.decide(text, ranking, language, language_confidence, entities, rule)
+        parse = self.decide(text, ranking, language, language_confidence, entities, rule)
+        if parse.intent == OUT_OF_SCOPE and not self.knows_a_word(head):
+            # Keyboard mash ("qwxz plorp zzzt") shares no word with the training data, yet
+            # its character n-grams land on out_of_scope (which holds chit-chat and
+            # laughter), sometimes confidently. Not understood is the honest answer: the
+            # dialogue then offers the likeliest topics. Only out_of_scope is undone:
+            # a misspelt real question keeps the intent its n-grams found.
+            parse = replace(parse, intent=FALLBACK_INTENT)
+        return parse
+
+    def knows_a_word(self, text: str) -> bool:
+        """Whether any word of ``text`` occurs in the intent model's training data."""
+        vocab = self._words
+        return vocab is None or any(w in vocab for w in words(fold(text), 1, 1))
 
     def rank(self, text: str) -> tuple[tuple[str, float], ...]:
         """All intents with their probabilities, best first."""

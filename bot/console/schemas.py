@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 Outcome = Literal["information_given", "offer_verified", "referred_assistance",
                   "referred_police", "possible_victim", "no_answer"]
@@ -32,6 +32,14 @@ class Text(BaseModel):
     """A reply or a note."""
 
     text: str = Field(min_length=1, max_length=4000)
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        # Refused here, so the answer is the documented validation error (422).
+        if not value.replace("\x00", "").strip():
+            raise ValueError("the text is empty")
+        return value
 
 
 class Transfer(BaseModel):
