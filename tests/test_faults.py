@@ -51,12 +51,11 @@ from tests.conftest import env_for, free_port, make_settings
 from tests.fakes.tcp_proxy import TcpProxy
 from tests.fakes.telegram_api import HOLD, TOKEN, FakeTelegramAPI, throttled
 from tests.test_handoff_processes import (
-    Console,
     Server,
     TelegramUser,
-    add_operators,
     assert_clean_log,
     assert_ok,
+    claimed_by_ana,
 )
 
 pytestmark = pytest.mark.slow
@@ -314,15 +313,8 @@ def test_a_sigkill_mid_burst_loses_no_update_and_answers_each_once(
     expected = reference_replies(server, api, tmp_path, db_url, SCRIPTS)
 
     # A user talking to an operator, whose reply will be accepted just before the kill.
-    add_operators(tmp_path, db_url, "ana")
     person = TelegramUser(api, next(_user_ids))
-    person.asks_for_a_person(server)
-    ana = Console(server, "ana")
-    ana.login()
-    [waiting] = ana.waiting()
-    [joined] = person.next_replies(1, lambda: assert_ok(ana.post(
-        f"/api/handoffs/{waiting['id']}/claim")))
-    assert "has joined the chat" in joined["text"]
+    ana, handoff = claimed_by_ana(server, tmp_path, db_url, person)
     answer = "The agency is not on the licence list: do not pay them."
 
     users = [Talker(list(SCRIPTS)[n % len(SCRIPTS)]) for n in range(USERS)]
@@ -349,7 +341,7 @@ def test_a_sigkill_mid_burst_loses_no_update_and_answers_each_once(
             assert enough.wait(WAIT), "the burst did not get going"
             # The operator's reply cannot leave before the kill: Telegram fails it for now.
             api.outage("server_error", chat_id=person.id)
-            assert_ok(ana.post(f"/api/handoffs/{waiting['id']}/messages", {"text": answer}))
+            assert_ok(ana.post(f"/api/handoffs/{handoff}/messages", {"text": answer}))
             server.kill()
             kill_at = time.monotonic()
             for done in burst_done:

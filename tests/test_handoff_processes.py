@@ -540,8 +540,15 @@ def user_with_operator(serve: Serve, tmp_path: Path, db_url: str,
                        user_id: int) -> tuple[Server, TelegramUser, Console, int]:
     """A server, a user in a handoff claimed by ana (logged in there), the handoff id."""
     server = serve("a").wait_healthy()
-    add_operators(tmp_path, db_url, "ana")
     user = TelegramUser(telegram_api, user_id)
+    ana, handoff = claimed_by_ana(server, tmp_path, db_url, user)
+    return server, user, ana, handoff
+
+
+def claimed_by_ana(server: Server, tmp_path: Path, db_url: str,
+                   user: TelegramUser) -> tuple[Console, int]:
+    """``user`` asks for a person and operator ana (added, logged in) claims the chat."""
+    add_operators(tmp_path, db_url, "ana")
     user.asks_for_a_person(server)
     ana = Console(server, "ana")
     ana.login()
@@ -549,7 +556,7 @@ def user_with_operator(serve: Serve, tmp_path: Path, db_url: str,
     [joined] = user.next_replies(1, lambda: assert_ok(ana.post(
         f"/api/handoffs/{waiting['id']}/claim")))
     assert "has joined the chat" in joined["text"]
-    return server, user, ana, waiting["id"]
+    return ana, waiting["id"]
 
 
 @pytest.mark.slow

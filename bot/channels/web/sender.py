@@ -44,7 +44,7 @@ class WebSender:
 
     def reachable(self) -> frozenset[str]:
         """The user keys of the sessions with an open page in this process."""
-        return frozenset(self._user_keys[s] for s in self._sockets if s in self._user_keys)
+        return frozenset(self._user_keys.values())  # kept only while a page is open
 
     def disconnect(self, session: str, socket: Socket) -> None:
         """A page closed."""
