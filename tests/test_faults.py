@@ -26,8 +26,6 @@ import itertools
 import os
 import random
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -46,16 +44,17 @@ from bot.crypto import Keyring
 from bot.render import to_telegram_html
 from bot.storage import Conversation, Database, OutboxItem
 from tests.channels.telegram.conftest import SECRET, load, personalize
-from tests.channels.telegram.test_end_to_end import GUARD, buttons
+from tests.channels.telegram.test_end_to_end import buttons
 from tests.conftest import env_for, free_port, make_settings
 from tests.fakes.tcp_proxy import TcpProxy
-from tests.fakes.telegram_api import HOLD, TOKEN, FakeTelegramAPI, throttled
+from tests.fakes.telegram_api import HOLD, FakeTelegramAPI, throttled
 from tests.test_handoff_processes import (
     Server,
     TelegramUser,
     assert_clean_log,
     assert_ok,
     claimed_by_ana,
+    serve_processes,
 )
 
 pytestmark = pytest.mark.slow
@@ -96,34 +95,11 @@ Serve = Callable[..., Server]
 
 @pytest.fixture
 def serve(tmp_path: Path, db_url: str, telegram_api: FakeTelegramAPI) -> Iterator[Serve]:
-    """Start `safemig serve` with the Telegram webhook on (extra env by keyword); all are
-    SIGKILLed afterwards. Children may reach nothing beyond 127.0.0.1."""
-    started: list[Server] = []
-    guard = tmp_path / "guard"
-    guard.mkdir()
-    (guard / "sitecustomize.py").write_text(GUARD)
-    network_log = tmp_path / "network.log"
-
-    def start(**extra: str) -> Server:
-        log = tmp_path / f"serve-{len(started)}.log"
-        port = free_port()
-        env = {**env_for(tmp_path, db_url), "LOG_LEVEL": "INFO", "TELEGRAM_TOKEN": TOKEN,
-               "TELEGRAM_API_URL": telegram_api.url, "TELEGRAM_WEBHOOK_SECRET": SECRET,
-               "PUBLIC_URL": "", "PYTHONPATH": str(guard),
-               "SAFEMIG_TEST_NETWORK_LOG": str(network_log), **extra}
-        with log.open("wb") as stderr:
-            proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)],
-                                    env=env, stderr=stderr, stdout=subprocess.DEVNULL)
-        server = Server(proc, f"http://127.0.0.1:{port}", log)
-        started.append(server)
-        return server.wait_healthy()
-
-    yield start
-    for server in started:
-        if server.proc.poll() is None:
-            server.proc.kill()
-        server.proc.wait(timeout=10)
-    assert not network_log.exists(), network_log.read_text()
+    """Start `safemig serve` with the Telegram webhook on (extra env by keyword), healthy;
+    all are SIGKILLed afterwards. Restarts share one VAR_DIR, as a restarted process does."""
+    with serve_processes(tmp_path, telegram_api) as launch:
+        yield lambda **extra: launch({**env_for(tmp_path, db_url), "LOG_LEVEL": "INFO"},
+                                     "serve", **extra).wait_healthy()
 
 
 @dataclass

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -73,42 +74,56 @@ class Server:
 Serve = Callable[[str], Server]
 
 
-@pytest.fixture
-def serve(tmp_path: Path, db_url: str, telegram_api: FakeTelegramAPI) -> Iterator[Serve]:
-    """Start `safemig serve` (webhook mode, the fake Bot API) by name; all killed afterwards.
+Launch = Callable[..., Server]
 
-    Each process gets its own VAR_DIR and log; they share the database and SECRET_KEY, as
-    the workers of one deployment do. A child that reaches beyond 127.0.0.1 fails the test.
-    PUBLIC_URL stays empty: an https one (as in production, behind a TLS proxy) makes the
-    session cookie Secure, which no cookie jar sends over the plain http used here; the
-    webhook route needs only the secret (setWebhook is test_end_to_end.py's concern).
-    """
+
+@contextmanager
+def serve_processes(tmp_path: Path, api: FakeTelegramAPI) -> Iterator[Launch]:
+    """``launch(env, name, **extra)`` starts `safemig serve` with the Telegram webhook on the
+    fake Bot API (``env`` as from ``env_for``, ``extra`` on top); all are SIGKILLed
+    afterwards. A child that reaches beyond 127.0.0.1 fails the test."""
     started: list[Server] = []
     guard = tmp_path / "guard"
     guard.mkdir()
     (guard / "sitecustomize.py").write_text(GUARD)
     network_log = tmp_path / "network.log"
 
-    def start(name: str) -> Server:
+    def launch(env: dict[str, str], name: str, **extra: str) -> Server:
         port = free_port()
         log = tmp_path / f"{name}-{len(started)}.log"
-        env = {**env_for(tmp_path / name, db_url), "LOG_LEVEL": "DEBUG",
-               "TELEGRAM_TOKEN": TOKEN, "TELEGRAM_API_URL": telegram_api.url,
-               "TELEGRAM_WEBHOOK_SECRET": SECRET, "PUBLIC_URL": "",
-               "PYTHONPATH": str(guard), "SAFEMIG_TEST_NETWORK_LOG": str(network_log)}
+        full = {**env, "TELEGRAM_TOKEN": TOKEN, "TELEGRAM_API_URL": api.url,
+                "TELEGRAM_WEBHOOK_SECRET": SECRET, "PUBLIC_URL": "", "PYTHONPATH": str(guard),
+                "SAFEMIG_TEST_NETWORK_LOG": str(network_log), **extra}
         with log.open("wb") as stderr:
             proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)],
-                                    env=env, stderr=stderr, stdout=subprocess.DEVNULL)
+                                    env=full, stderr=stderr, stdout=subprocess.DEVNULL)
         server = Server(proc, f"http://127.0.0.1:{port}", log)
         started.append(server)
         return server
 
-    yield start
-    for server in started:
-        if server.proc.poll() is None:
-            server.proc.kill()
-        server.proc.wait(timeout=10)
+    try:
+        yield launch
+    finally:
+        for server in started:
+            if server.proc.poll() is None:
+                server.proc.kill()
+            server.proc.wait(timeout=10)
     assert not network_log.exists(), network_log.read_text()
+
+
+@pytest.fixture
+def serve(tmp_path: Path, db_url: str, telegram_api: FakeTelegramAPI) -> Iterator[Serve]:
+    """Start `safemig serve` (webhook mode, the fake Bot API) by name; all killed afterwards.
+
+    Each process gets its own VAR_DIR and log; they share the database and SECRET_KEY, as
+    the workers of one deployment do. PUBLIC_URL stays empty: an https one (as in
+    production, behind a TLS proxy) makes the session cookie Secure, which no cookie jar
+    sends over the plain http used here; the webhook route needs only the secret
+    (setWebhook is test_end_to_end.py's concern).
+    """
+    with serve_processes(tmp_path, telegram_api) as launch:
+        yield lambda name: launch({**env_for(tmp_path / name, db_url), "LOG_LEVEL": "DEBUG"},
+                                  name)
 
 
 def add_operator_with_cli(tmp_path: Path, db_url: str, name: str) -> None:
